@@ -1,0 +1,1 @@
+"""sacredlike: record experiment runs to files, SQL, MongoDB and more (Sacred-compatible)."""

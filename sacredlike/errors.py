@@ -1,0 +1,80 @@
+"""Exception types raised by sacredlike, in one hierarchy.
+
+``SacredlikeError``
+  ├── ``ConfigError``            a config entry, update or named config is wrong
+  ├── ``CommandLineError``       the experiment's command line is malformed
+  ├── ``ObserverError``          an observer could not start the run
+  ├── ``MissingExtra``           a sink's optional library is not installed
+  ├── ``UnknownSink``            no sink is registered for a URL scheme or flag
+  ├── ``RunNotFound``            a reader was asked for a run id it does not hold
+  └── ``SinkError``              a store failed; raised by sink adapters
+        ├── ``SinkUnavailable``  the store cannot be reached now (retry may help)
+        └── ``SinkRejected``     the store refused the data (retry will not help)
+
+Interrupt classes (``SacredInterrupt`` and subclasses) are raised by user code to stop a run
+with a status other than FAILED.
+"""
+
+from __future__ import annotations
+
+
+class SacredlikeError(Exception):
+    """Base class of every error sacredlike raises on purpose."""
+
+
+class ConfigError(SacredlikeError):
+    """A config entry, config update or named config is invalid."""
+
+
+class CommandLineError(SacredlikeError):
+    """The experiment's command line could not be understood."""
+
+
+class ObserverError(SacredlikeError):
+    """An observer failed in a way that stops the run (at start-up only)."""
+
+
+class MissingExtra(SacredlikeError, ImportError):
+    """A sink needs an optional library; the message names the pip extra to install."""
+
+    def __init__(self, sink: str, extra: str, module: str) -> None:
+        super().__init__(
+            f"the {sink} sink needs the Python package {module!r}, which is not installed; "
+            f'install it with: pip install "sacredlike[{extra}]"'
+        )
+        self.sink, self.extra, self.module = sink, extra, module
+
+
+class UnknownSink(SacredlikeError, ValueError):
+    """No sink is registered for the given URL scheme or name."""
+
+
+class RunNotFound(SacredlikeError, KeyError):
+    """A reader holds no run with the requested id."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "run not found"
+
+
+class SinkError(SacredlikeError):
+    """A store failed while reading or writing a run."""
+
+
+class SinkUnavailable(SinkError):
+    """The store cannot be reached right now; the same call may succeed later."""
+
+
+class SinkRejected(SinkError):
+    """The store refused the data or the request; repeating it will not help."""
+
+
+class SacredInterrupt(Exception):
+    """Raise (a subclass of) this to stop a run with the status in ``STATUS``."""
+
+    STATUS = "INTERRUPTED"
+
+
+class TimeoutInterrupt(SacredInterrupt):
+    """Stop a run with status TIMEOUT."""
+
+    STATUS = "TIMEOUT"

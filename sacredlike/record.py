@@ -1,0 +1,178 @@
+"""The one place that turns observer events into a run's stored record.
+
+Every built-in observer family (folder of files, document, rows) keeps a :class:`RunRecord`
+per run and feeds it the events it receives; the record says what changed since the last
+successful write, and the writer stores only that. This is where statuses, times, info,
+the captured-output offset and the bookkeeping of written metric points live, so the
+writers stay thin and behave alike.
+
+Field names follow Sacred's run document: ``experiment, command, host, start_time,
+queue_time, config, meta, status, heartbeat, result, stop_time, fail_trace, info,
+resources, artifacts``. Values are :func:`sacredlike.serialize.flatten`-ed (datetimes kept).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Any
+
+from .serialize import flatten
+from .status import RunStatus
+
+_TAIL = 256  # characters of stored output remembered to detect a rewritten prefix
+
+
+@dataclass(frozen=True)
+class OutputDelta:
+    """What a writer must do to bring its stored captured output up to date.
+
+    Attributes:
+        text: the text to append, or the whole text when ``rewrite`` is true.
+        rewrite: the already-stored text changed (an output filter edited earlier lines), so
+            the stored output must be replaced by ``text`` instead of appended to.
+    """
+
+    text: str
+    rewrite: bool = False
+
+
+class OutputTracker:
+    """Tracks how much of a run's captured output a sink has stored.
+
+    ``captured_out`` arrives whole at every beat (Sacred's contract); the tracker hands out
+    only the part not yet stored, so appends cost what is new, not what is there.
+    """
+
+    def __init__(self) -> None:
+        self.stored_length = 0
+        self._stored_tail = ""
+        self._pending: tuple[int, str] | None = None
+
+    def delta(self, captured_out: str | None) -> OutputDelta | None:
+        """Return what is new in ``captured_out`` since the last :meth:`mark_stored`."""
+        if not captured_out:
+            return None
+        tail_start = self.stored_length - len(self._stored_tail)
+        same_prefix = (
+            len(captured_out) >= self.stored_length
+            and captured_out[tail_start : self.stored_length] == self._stored_tail
+        )
+        self._pending = (len(captured_out), captured_out[max(0, len(captured_out) - _TAIL) :])
+        if not same_prefix:
+            return OutputDelta(captured_out, rewrite=True)
+        if len(captured_out) == self.stored_length:
+            self._pending = None
+            return None
+        return OutputDelta(captured_out[self.stored_length :])
+
+    def mark_stored(self) -> None:
+        """Record that the last delta was written."""
+        if self._pending is not None:
+            self.stored_length, self._stored_tail = self._pending
+            self._pending = None
+
+
+class RunRecord:
+    """The state of one run as its sink stores it, with change tracking.
+
+    Usage by a writer: call the event method, then write ``changes()`` (a dict of the fields
+    that differ from what was stored), then ``mark_stored(changes)`` once the write
+    succeeded. A failed write leaves the changes pending for the next event.
+    """
+
+    def __init__(self) -> None:
+        self.run_id: Any = None
+        self.fields: dict[str, Any] = {}
+        self._stored: dict[str, Any] = {}
+        self.output = OutputTracker()
+
+    # -- events -------------------------------------------------------------------------
+    def queued(
+        self,
+        ex_info: dict,
+        command: str,
+        host_info: dict,
+        queue_time: _dt.datetime,
+        config: dict,
+        meta_info: dict,
+    ) -> None:
+        """Fill the record of a run that was only queued."""
+        self._begin(ex_info, command, host_info, config, meta_info)
+        self.fields.update(status=RunStatus.QUEUED.value, queue_time=queue_time)
+
+    def started(
+        self,
+        ex_info: dict,
+        command: str,
+        host_info: dict,
+        start_time: _dt.datetime,
+        config: dict,
+        meta_info: dict,
+    ) -> None:
+        """Fill the record of a run that starts now."""
+        self._begin(ex_info, command, host_info, config, meta_info)
+        self.fields.update(status=RunStatus.RUNNING.value, start_time=start_time, heartbeat=None)
+
+    def heartbeat(self, info: dict, beat_time: _dt.datetime, result: Any) -> None:
+        """Take the beat's info, time and result (output goes through :attr:`output`)."""
+        self.fields.update(info=flatten(info), heartbeat=beat_time, result=flatten(result))
+
+    def completed(self, stop_time: _dt.datetime, result: Any) -> None:
+        """Mark the run COMPLETED."""
+        self.fields.update(
+            status=RunStatus.COMPLETED.value, stop_time=stop_time, result=flatten(result)
+        )
+
+    def interrupted(self, interrupt_time: _dt.datetime, status: str) -> None:
+        """Mark the run interrupted with ``status`` (INTERRUPTED, TIMEOUT or custom)."""
+        self.fields.update(status=str(status), stop_time=interrupt_time)
+
+    def failed(self, fail_time: _dt.datetime, fail_trace: list[str]) -> None:
+        """Mark the run FAILED with its traceback lines."""
+        self.fields.update(
+            status=RunStatus.FAILED.value, stop_time=fail_time, fail_trace=list(fail_trace)
+        )
+
+    def add_resource(self, path: str, md5: str) -> None:
+        """Record a resource (a file the run read), once per ``(path, md5)``."""
+        entry = [path, md5]
+        resources = self.fields.setdefault("resources", [])
+        if entry not in resources:
+            self.fields["resources"] = [*resources, entry]
+
+    def add_artifact(self, entry: Any) -> None:
+        """Record an artifact (a name or a sink-specific dict), replacing a same-named one."""
+        name = _artifact_name(entry)
+        kept = [a for a in self.fields.get("artifacts", []) if _artifact_name(a) != name]
+        self.fields["artifacts"] = [*kept, entry]
+
+    # -- change tracking ------------------------------------------------------------------
+    def changes(self) -> dict[str, Any]:
+        """Fields whose current value differs from the last stored one."""
+        return {
+            key: value
+            for key, value in self.fields.items()
+            if key not in self._stored or self._stored[key] != value
+        }
+
+    def mark_stored(self, changes: dict[str, Any]) -> None:
+        """Record that ``changes`` (as returned by :meth:`changes`) were written."""
+        self._stored.update(changes)
+
+    def _begin(
+        self, ex_info: dict, command: str, host_info: dict, config: dict, meta_info: dict
+    ) -> None:
+        self.fields.update(
+            experiment=flatten(ex_info),
+            command=command,
+            host=flatten(host_info),
+            config=flatten(config),
+            meta=flatten(meta_info),
+            resources=[],
+            artifacts=[],
+        )
+
+
+def _artifact_name(entry: Any) -> str:
+    return entry["name"] if isinstance(entry, dict) else entry
