@@ -24,6 +24,7 @@ from .errors import MissingExtra, UnknownSink
 
 BUILTIN_SINK_MODULES = (
     "sacredlike.observers.file_storage",
+    "sacredlike.observers.mongo",
 )
 ENTRY_POINT_GROUP = "sacredlike.sinks"
 

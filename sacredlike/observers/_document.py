@@ -1,0 +1,676 @@
+"""A run as a document: one observer family over a small :class:`DocumentStore` interface.
+
+Layout (Sacred's MongoObserver 0.7.0 format, which Omniboard and Incense read):
+
+* **run document** ``{_id, format, experiment, command, host, start_time | queue_time,
+  config, meta, status, resources, artifacts, captured_out, info, heartbeat, result,
+  stop_time, fail_trace}``. ``experiment.sources`` is ``[[relative path, file id]]``,
+  ``resources`` is ``[[path, md5]]``, ``artifacts`` is ``[{"name", "file_id"}]`` and
+  ``info.metrics`` is ``[{"name", "id": str(first metric part id)}]``. After the first write
+  only changed top-level fields are set, so fields added by dashboards survive.
+* **metric parts**: a metric's points live in documents of at most
+  :attr:`DocumentObserver.points_per_part` points. The first part is Sacred's metric
+  document ``{_id, run_id, name, steps, values, timestamps}`` (what dashboards read);
+  further parts are ``{_id, part_of: <first part id>, part: k, name, steps, values,
+  timestamps}``, deliberately without ``run_id`` so that dashboards querying by run see one
+  document per metric. Each part also keeps ``n``, its number of points, which makes
+  appends exactly-once: an append names the count it expects, so a write repeated after a
+  lost acknowledgement is recognised instead of stored twice.
+* **captured output**: up to :attr:`DocumentObserver.output_limit` characters are kept
+  whole in ``captured_out``. Beyond that, ``captured_out`` holds a one-line note and the
+  last ``output_limit`` characters, and the whole text goes to the file
+  ``captured_out://<runs>/<id>``; it is rewritten whenever the output has doubled since the
+  last copy and at the end of the run (so total bytes written stay linear in the output).
+* **files**: sources once per (path, md5), resources likewise, artifacts as
+  ``artifact://<runs>/<id>/<name>`` with content type and metadata.
+
+Writing: every event first updates in-memory state (a :class:`~sacredlike.record.RunRecord`,
+buffers of metric points, pending artifacts), then :meth:`DocumentObserver._flush` stores
+what is pending. A failed flush keeps everything pending for the next event, so a server
+that comes back resumes the heartbeats with no point lost. If the final flush still fails
+after its retries, the run is saved to ``failure_dir`` and a warning names the one-line
+command that uploads it later (:func:`upload_saved_runs`).
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as _dt
+import hashlib
+import io
+import json
+import logging
+import mimetypes
+import os
+import random
+import re
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from ..errors import SinkError, SinkUnavailable
+from ..record import RunRecord
+from ..serialize import flatten
+from .base import RunObserver
+
+log = logging.getLogger(__name__)
+
+FORMAT = "MongoObserver-0.7.0"
+_T = TypeVar("_T")
+
+
+@dataclass
+class MetricPart:
+    """One document holding a slice of a metric's points.
+
+    Attributes:
+        seed: fields the document starts with (``run_id``/``name`` or ``part_of``/``part``).
+        id: the document id, assigned by the store on the first append.
+        count: number of points the document holds.
+    """
+
+    seed: dict[str, Any]
+    id: Any = None
+    count: int = 0
+
+
+class DocumentStore(abc.ABC):
+    """Where a document observer writes: runs, metric parts and files.
+
+    Adapters translate their driver's errors into
+    :class:`~sacredlike.errors.SinkUnavailable` (retrying may help) and
+    :class:`~sacredlike.errors.SinkRejected` (it will not).
+    """
+
+    runs_name: str = "runs"
+
+    @abc.abstractmethod
+    def insert_run(self, document: dict[str, Any], run_id: Any = None) -> Any:
+        """Insert a new run document and return its id.
+
+        Args:
+            document: the fields of the run (without ``_id``).
+            run_id: the id to use; None allocates the next free number.
+
+        Raises:
+            SinkRejected: ``run_id`` is taken.
+        """
+
+    @abc.abstractmethod
+    def update_run(self, run_id: Any, fields: dict[str, Any]) -> None:
+        """Set ``fields`` (top-level names) of the run, creating the document if absent."""
+
+    @abc.abstractmethod
+    def append_points(self, part: MetricPart, points: dict[str, list]) -> None:
+        """Append ``points`` (``steps``, ``values``, ``timestamps``) to ``part``, exactly once.
+
+        Assigns ``part.id`` on the first append and advances ``part.count``. If an earlier
+        identical append already reached the store, it is not stored again.
+        """
+
+    @abc.abstractmethod
+    def put_file(
+        self,
+        name: str,
+        data: IO[bytes],
+        *,
+        content_type: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        md5: str | None = None,
+        replace: bool = False,
+    ) -> Any:
+        """Store a file and return its id.
+
+        Args:
+            name: the file's name in the store.
+            data: its content, read in chunks.
+            content_type / metadata: stored with the file.
+            md5: content hash; when given, an existing file with the same name and md5 is
+                reused instead of storing the content again.
+            replace: remove older files of the same name once this one is stored.
+        """
+
+    def close(self) -> None:
+        """Release the connection."""
+
+    def describe(self) -> str:
+        """A credential-free description of the store for messages."""
+        return type(self).__name__
+
+    def encode_saved(self, value: Any) -> str:
+        """Text form of a run saved to disk (must keep every type the store writes)."""
+        return json.dumps(value, default=_tag_datetime, allow_nan=True)
+
+    def decode_saved(self, text: str) -> Any:
+        """Inverse of :meth:`encode_saved`."""
+        return json.loads(text, object_hook=_untag_datetime)
+
+
+def _tag_datetime(value: Any) -> Any:
+    if isinstance(value, _dt.datetime):
+        return {"$datetime": value.isoformat()}
+    raise TypeError(f"cannot save a {type(value).__name__}")
+
+
+def _untag_datetime(obj: dict) -> Any:
+    if set(obj) == {"$datetime"}:
+        return _dt.datetime.fromisoformat(obj["$datetime"])
+    return obj
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries with exponential backoff for calls raising ``SinkUnavailable``.
+
+    Attributes:
+        attempts: calls in total (at least 1).
+        first_delay: seconds before the second call; doubled each time up to ``max_delay``.
+        max_delay: cap on one wait.
+    """
+
+    attempts: int = 3
+    first_delay: float = 0.2
+    max_delay: float = 5.0
+
+    def delays(self) -> Iterator[float]:
+        """The waits between attempts (``attempts - 1`` of them)."""
+        delay = self.first_delay
+        for _ in range(self.attempts - 1):
+            yield delay
+            delay = min(delay * 2, self.max_delay)
+
+    def call(self, action: Callable[[], _T], what: str) -> _T:
+        """Run ``action``, retrying on :class:`SinkUnavailable`; re-raise the last error."""
+        for delay in self.delays():
+            try:
+                return action()
+            except SinkUnavailable as exc:
+                log.info("%s failed (%s); retrying in %.1f s", what, exc, delay)
+                time.sleep(delay * random.uniform(0.8, 1.2))
+        return action()
+
+
+_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:@/\s]*):[^@/\s]*@")
+
+
+def redact_credentials(value: Any) -> Any:
+    """``value`` with the password of every ``scheme://user:password@`` URL replaced by ***."""
+    if isinstance(value, str):
+        return _CREDENTIALS.sub(r"\g<scheme>\g<user>:***@", value)
+    if isinstance(value, dict):
+        return {k: redact_credentials(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_credentials(v) for v in value]
+    return value
+
+
+def file_md5(path: str | os.PathLike) -> str:
+    """Hex md5 of a file's content, read in chunks."""
+    digest = hashlib.md5()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class _Metric:
+    """A metric's parts and the points not stored yet."""
+
+    name: str
+    parts: list[MetricPart] = field(default_factory=list)
+    steps: list = field(default_factory=list)
+    values: list = field(default_factory=list)
+    timestamps: list = field(default_factory=list)
+
+    def pending(self) -> int:
+        return len(self.steps)
+
+
+@dataclass
+class _Artifact:
+    name: str
+    filename: str
+    metadata: dict | None
+    content_type: str | None
+
+
+class DocumentObserver(RunObserver):
+    """Stores each run as a document in a :class:`DocumentStore` (see the module layout).
+
+    Attributes:
+        points_per_part: most points in one metric document.
+        output_limit: most characters of captured output kept in the run document.
+        beat_retry / final_retry: retries of an ordinary event's write and of the final one.
+    """
+
+    points_per_part = 100_000
+    output_limit = 1_000_000
+    beat_retry = RetryPolicy(attempts=2, first_delay=0.2)
+    final_retry = RetryPolicy(attempts=5, first_delay=0.5, max_delay=4.0)
+    upload_hint = "upload_saved_runs(DIRECTORY, store)"
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        *,
+        overwrite: Any = None,
+        priority: int = 30,
+        failure_dir: str | os.PathLike | None = None,
+    ) -> None:
+        """Create the observer.
+
+        Args:
+            store: where documents go.
+            overwrite: id (or document with ``_id``) of an existing run, usually a queued
+                one, whose document this run takes over.
+            priority: call order among observers (higher first).
+            failure_dir: where a run goes if the store cannot take its final write;
+                defaults to ``~/.sacredlike/unsent_runs``.
+        """
+        self.store = store
+        self.overwrite = overwrite.get("_id") if isinstance(overwrite, dict) else overwrite
+        self.priority = priority
+        self.failure_dir = Path(
+            failure_dir if failure_dir is not None else Path.home() / ".sacredlike" / "unsent_runs"
+        )
+        self.record = RunRecord()
+        self.saved_to: Path | None = None
+        self._metrics: dict[str, _Metric] = {}
+        self._reoffered: dict[str, int] = {}
+        self._artifacts: list[_Artifact] = []
+        self._output = ""
+        self._output_copied = 0
+        self._user_info: dict = {}
+        self._state_lock = threading.RLock()
+        self._flush_lock = threading.Lock()
+
+    # -- start ----------------------------------------------------------------------------
+    def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
+        """Insert the run document (sources first) and return its id."""
+        self.record.started(ex_info, command, host_info, start_time, config, meta_info)
+        return self._insert(ex_info, _id)
+
+    def queued_event(self, ex_info, command, host_info, queue_time, config, meta_info, _id):
+        """Insert the document of a queued run and return its id."""
+        self.record.queued(ex_info, command, host_info, queue_time, config, meta_info)
+        return self._insert(ex_info, _id)
+
+    def _insert(self, ex_info: dict, run_id: Any) -> Any:
+        fields = self.record.fields
+        fields["meta"] = redact_credentials(fields["meta"])
+        fields["experiment"]["sources"] = self.beat_retry.call(
+            lambda: self._store_sources(ex_info), "storing sources"
+        )
+        fields.update(format=FORMAT, captured_out="", info={})
+        document = dict(fields)
+        if self.overwrite is not None:
+            run_id = self.overwrite
+            self.beat_retry.call(lambda: self.store.update_run(run_id, document), "overwrite")
+        else:
+            run_id = self.beat_retry.call(
+                lambda: self.store.insert_run(document, run_id), "inserting the run"
+            )
+        self.record.run_id = run_id
+        self.record.mark_stored(document)
+        return run_id
+
+    def _store_sources(self, ex_info: dict) -> list:
+        base_dir = ex_info.get("base_dir") or ""
+        stored = []
+        for name, md5 in ex_info.get("sources", []):
+            path = os.path.join(base_dir, name)
+            if not os.path.isfile(path):
+                log.warning("source file %s is missing; recorded without content", path)
+                stored.append([name, None])
+                continue
+            with open(path, "rb") as data:
+                stored.append([name, self.store.put_file(path, data, md5=md5)])
+        return stored
+
+    # -- ordinary events -----------------------------------------------------------------
+    def heartbeat_event(self, info, captured_out, beat_time, result):
+        """Take the beat and write what changed."""
+        with self._state_lock:
+            self._user_info = flatten(info) if info else {}
+            self.record.heartbeat(info or {}, beat_time, result)
+            self._set_info()
+            self._set_output(captured_out or "")
+        self._after_event(final=False)
+
+    def log_metrics(self, metrics_by_name, info):
+        """Buffer the new points and store them.
+
+        Points the dispatcher offers again after this method raised are recognised (it
+        offers them first) and not buffered twice.
+        """
+        offered: dict[str, int] = {}
+        with self._state_lock:
+            for name, series in metrics_by_name.items():
+                steps = list(series["steps"])
+                offered[name] = len(steps)
+                skip = self._reoffered.get(name, 0)
+                metric = self._metrics.setdefault(name, _Metric(name))
+                metric.steps.extend(steps[skip:])
+                metric.values.extend(flatten(list(series["values"]))[skip:])
+                metric.timestamps.extend(list(series["timestamps"])[skip:])
+            self._reoffered = {}
+        try:
+            self._after_event(final=False)
+        except Exception:
+            self._reoffered = offered
+            raise
+
+    def resource_event(self, filename):
+        """Store the resource file once per content and record ``[path, md5]``."""
+        md5 = file_md5(filename)
+        with open(filename, "rb") as data:
+            self.beat_retry.call(
+                lambda: self.store.put_file(os.path.abspath(filename), data, md5=md5),
+                "storing a resource",
+            )
+        with self._state_lock:
+            self.record.add_resource(filename, md5)
+        self._after_event(final=False)
+
+    def artifact_event(self, name, filename, metadata=None, content_type=None):
+        """Queue the artifact for upload and store it."""
+        with self._state_lock:
+            self._artifacts.append(_Artifact(name, str(filename), metadata, content_type))
+        self._after_event(final=False)
+
+    # -- final events ---------------------------------------------------------------------
+    def completed_event(self, stop_time, result):
+        """Mark the run COMPLETED and write everything pending."""
+        with self._state_lock:
+            self.record.completed(stop_time, result)
+        self._after_event(final=True)
+
+    def interrupted_event(self, interrupt_time, status):
+        """Mark the run interrupted and write everything pending."""
+        with self._state_lock:
+            self.record.interrupted(interrupt_time, status)
+        self._after_event(final=True)
+
+    def failed_event(self, fail_time, fail_trace):
+        """Mark the run FAILED and write everything pending."""
+        with self._state_lock:
+            self.record.failed(fail_time, fail_trace)
+        self._after_event(final=True)
+
+    # -- writing --------------------------------------------------------------------------
+    def _after_event(self, final: bool) -> None:
+        """Write what is pending (the queued variant hands this to its worker)."""
+        if not final:
+            self.beat_retry.call(self._flush, f"writing run {self.record.run_id}")
+            return
+        self._final_flush(self.final_retry)
+
+    def _final_flush(self, policy: RetryPolicy) -> None:
+        try:
+            policy.call(self._flush, f"final write of run {self.record.run_id}")
+        except SinkError as exc:
+            self.saved_to = self._save_run()
+            log.warning(
+                "could not write run %s to %s (%s); it was saved to %s. Upload it later with: %s",
+                self.record.run_id,
+                self.store.describe(),
+                exc,
+                self.saved_to,
+                self.upload_hint.replace("DIRECTORY", str(self.saved_to)),
+            )
+
+    def _flush(self) -> None:
+        with self._flush_lock:
+            self._flush_artifacts()
+            self._flush_metrics()
+            self._flush_output_copy()
+            with self._state_lock:
+                self._set_info()
+                changes = self.record.changes()
+            if changes:
+                self.store.update_run(self.record.run_id, changes)
+                with self._state_lock:
+                    self.record.mark_stored(changes)
+
+    def _flush_artifacts(self) -> None:
+        while self._artifacts:
+            artifact = self._artifacts[0]
+            content_type = artifact.content_type or mimetypes.guess_type(artifact.name)[0]
+            try:
+                data = open(artifact.filename, "rb")  # noqa: SIM115 - closed below
+            except OSError as exc:
+                log.error(
+                    "artifact %r of run %s not stored: %s", artifact.name, self.record.run_id, exc
+                )
+                self._artifacts.pop(0)
+                continue
+            with data:
+                file_id = self.store.put_file(
+                    f"artifact://{self.store.runs_name}/{self.record.run_id}/{artifact.name}",
+                    data,
+                    content_type=content_type,
+                    metadata=flatten(artifact.metadata),
+                )
+            with self._state_lock:
+                self.record.add_artifact({"name": artifact.name, "file_id": file_id})
+                self._artifacts.pop(0)
+
+    def _flush_metrics(self) -> None:
+        with self._state_lock:
+            metrics = list(self._metrics.values())
+        for metric in metrics:
+            while metric.pending():
+                part = self._open_part(metric)
+                size = min(self.points_per_part - part.count, metric.pending())
+                points = {
+                    "steps": metric.steps[:size],
+                    "values": metric.values[:size],
+                    "timestamps": metric.timestamps[:size],
+                }
+                self.store.append_points(part, points)
+                with self._state_lock:
+                    del metric.steps[:size], metric.values[:size], metric.timestamps[:size]
+
+    def _open_part(self, metric: _Metric) -> MetricPart:
+        if metric.parts and metric.parts[-1].count < self.points_per_part:
+            return metric.parts[-1]
+        if metric.parts:
+            seed = {"part_of": metric.parts[0].id, "part": len(metric.parts), "name": metric.name}
+        else:
+            seed = {"run_id": self.record.run_id, "name": metric.name}
+        metric.parts.append(MetricPart(seed))
+        return metric.parts[-1]
+
+    def _set_info(self) -> None:
+        refs = [
+            {"name": m.name, "id": str(m.parts[0].id)}
+            for m in self._metrics.values()
+            if m.parts and m.parts[0].id is not None
+        ]
+        info = dict(self._user_info)
+        if refs:
+            info["metrics"] = refs
+        self.record.fields["info"] = info
+
+    def _set_output(self, text: str) -> None:
+        self._output = text
+        if len(text) <= self.output_limit:
+            self.record.fields["captured_out"] = text
+            return
+        head = len(text) - self.output_limit
+        self.record.fields["captured_out"] = (
+            f"[{head} earlier characters are in the file {self._output_name()}]\n" + text[head:]
+        )
+
+    def _output_name(self) -> str:
+        return f"captured_out://{self.store.runs_name}/{self.record.run_id}"
+
+    def _flush_output_copy(self) -> None:
+        with self._state_lock:
+            text = self._output
+            final = self.record.fields.get("stop_time") is not None
+        due = len(text) >= 2 * self._output_copied or (final and len(text) != self._output_copied)
+        if len(text) <= self.output_limit or not due:
+            return
+        data = io.BytesIO(text.encode("utf-8", "surrogateescape"))
+        self.store.put_file(self._output_name(), data, content_type="text/plain", replace=True)
+        self._output_copied = len(text)
+
+    # -- saving to disk and uploading later ------------------------------------------------
+    def _save_run(self) -> Path:
+        """Write everything not yet stored (and the fields) to a new folder of failure_dir."""
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        folder = self.failure_dir / f"run_{self.record.run_id}_{stamp}"
+        (folder / "artifacts").mkdir(parents=True, exist_ok=True)
+        with self._state_lock:
+            artifacts = []
+            for index, artifact in enumerate(self._artifacts):
+                copy = folder / "artifacts" / str(index)
+                shutil.copyfile(artifact.filename, copy)
+                artifacts.append({**asdict(artifact), "filename": copy.name})
+            state = {
+                "run_id": self.record.run_id,
+                "fields": self.record.fields,
+                "user_info": self._user_info,
+                "output": self._output if len(self._output) > self.output_limit else "",
+                "artifacts": artifacts,
+                "metrics": [
+                    {
+                        "name": m.name,
+                        "parts": [asdict(p) for p in m.parts],
+                        "steps": m.steps,
+                        "values": m.values,
+                        "timestamps": m.timestamps,
+                    }
+                    for m in self._metrics.values()
+                ],
+            }
+            text = self.store.encode_saved(state)
+        (folder / "run.json").write_text(text, encoding="utf-8")
+        return folder
+
+    def load_saved(self, folder: str | os.PathLike) -> None:
+        """Take the state of a run saved by :meth:`_save_run` as everything pending."""
+        folder = Path(folder)
+        state = self.store.decode_saved((folder / "run.json").read_text(encoding="utf-8"))
+        with self._state_lock:
+            self.record = RunRecord()
+            self._output_copied = 0
+            self.record.run_id = state["run_id"]
+            self.record.fields = state["fields"]
+            self._user_info = state["user_info"]
+            self._output = state["output"]
+            self._artifacts = [
+                _Artifact(**{**a, "filename": str(folder / "artifacts" / a["filename"])})
+                for a in state["artifacts"]
+            ]
+            self._metrics = {
+                m["name"]: _Metric(
+                    m["name"],
+                    [MetricPart(**p) for p in m["parts"]],
+                    m["steps"],
+                    m["values"],
+                    m["timestamps"],
+                )
+                for m in state["metrics"]
+            }
+
+
+def upload_saved_runs(folder: str | os.PathLike, observer: DocumentObserver) -> list[Any]:
+    """Upload runs saved in ``failure_dir`` by a document observer, then delete them.
+
+    Args:
+        folder: one saved run's folder, or a directory holding several.
+        observer: a fresh observer on the store to upload to.
+
+    Returns:
+        The ids of the uploaded runs.
+
+    Raises:
+        FileNotFoundError: ``folder`` holds no saved run.
+        SinkUnavailable / SinkRejected: the store failed; the folders are kept.
+    """
+    folder = Path(folder)
+    runs = [folder] if (folder / "run.json").is_file() else sorted(folder.glob("*/run.json"))
+    runs = [p.parent if p.name == "run.json" else p for p in runs]
+    if not runs:
+        raise FileNotFoundError(f"no saved run (run.json) found in {folder}")
+    uploaded = []
+    for run in runs:
+        observer.load_saved(run)
+        observer.final_retry.call(observer._flush, f"uploading {run}")
+        uploaded.append(observer.record.run_id)
+        shutil.rmtree(run)
+    return uploaded
+
+
+class QueuedDocumentObserver(DocumentObserver):
+    """A :class:`DocumentObserver` whose writes run on a background thread.
+
+    Events only update the in-memory state and wake the writer, so a slow or absent server
+    never blocks the run. The writer retries failed writes with backoff (from
+    ``retry.first_delay`` up to ``retry.max_delay``) for as long as the run goes on; after
+    the final event, :meth:`join` waits at most ``final_timeout`` seconds for the last
+    write, then saves the run to ``failure_dir``. Only ``started_event`` and
+    ``queued_event`` write synchronously, because they must return the run id.
+
+    Attributes:
+        interval: seconds between writes when no event wakes the writer.
+        retry: backoff between failed writes (its ``attempts`` is unused).
+        final_timeout: how long :meth:`join` keeps retrying the final write.
+    """
+
+    interval = 1.0
+    retry = RetryPolicy(first_delay=0.2, max_delay=5.0)
+    final_timeout = 60.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._wake = threading.Event()
+        self._final_deadline: float | None = None
+        self._worker: threading.Thread | None = None
+
+    def _after_event(self, final: bool) -> None:
+        if final and self._final_deadline is None:
+            self._final_deadline = time.monotonic() + self.final_timeout
+        if self._worker is None:
+            self._worker = threading.Thread(
+                target=self._work, name=f"document-writer-{self.record.run_id}", daemon=True
+            )
+            self._worker.start()
+        self._wake.set()
+
+    def _work(self) -> None:
+        delays = self.retry
+        delay = delays.first_delay
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            deadline = self._final_deadline
+            try:
+                self._flush()
+            except SinkError as exc:
+                if deadline is not None and (
+                    time.monotonic() >= deadline or not isinstance(exc, SinkUnavailable)
+                ):
+                    self._final_flush(RetryPolicy(attempts=1))
+                    return
+                log.info("writing run %s failed (%s); retrying", self.record.run_id, exc)
+                time.sleep(delay)
+                delay = min(delay * 2, delays.max_delay)
+                self._wake.set()
+                continue
+            delay = delays.first_delay
+            if deadline is not None:
+                return
+
+    def join(self) -> None:
+        """Wait until the final write is done or the run was saved to ``failure_dir``."""
+        if self._worker is not None:
+            self._after_event(final=True)
+            self._worker.join()
