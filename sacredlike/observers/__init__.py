@@ -1,5 +1,37 @@
-"""Observers: the sinks a run reports to."""
+"""Observers: the sinks a run reports to.
 
-from .base import RunObserver
+Every observer class is importable from here (``from sacredlike.observers import
+MongoObserver``); each is loaded on first access, so importing this package loads no
+database driver.
+"""
 
-__all__ = ["RunObserver"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .base import MetricSeries, RunObserver, RunQuery, RunReader, StoredRun
+
+_LAZY = {
+    "FileStorageObserver": "file_storage",
+    "FileStorageReader": "file_storage",
+    "SqlObserver": "sql",
+    "SqlReader": "sql",
+    "MongoObserver": "mongo",
+    "QueuedMongoObserver": "mongo",
+    "MongoReader": "mongo",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sacredlike.observers' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+__all__ = ["MetricSeries", "RunObserver", "RunQuery", "RunReader", "StoredRun", *_LAZY]

@@ -1,0 +1,153 @@
+"""Config scopes: a function whose body's local variables become config entries."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import io
+import textwrap
+import tokenize
+import types
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..errors import ConfigError
+from .paths import recursive_update
+
+
+class _ScopeLocals(dict):
+    """Locals of a running config scope: assignments to fixed keys keep the fixed value."""
+
+    def __init__(self, fixed: Mapping, preset: Mapping) -> None:
+        super().__init__(preset)
+        self._fixed = fixed
+        for key, value in fixed.items():
+            dict.__setitem__(self, key, _fresh(value))
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key not in self._fixed:
+            dict.__setitem__(self, key, value)
+        elif isinstance(value, dict) and isinstance(self._fixed[key], Mapping):
+            dict.__setitem__(self, key, recursive_update(dict(value), self._fixed[key]))
+
+
+def _fresh(value: Any) -> Any:
+    return recursive_update({}, value) if isinstance(value, Mapping) else value
+
+
+def _is_config_value(name: str, value: Any) -> bool:
+    if name.startswith("_"):
+        return False
+    return not isinstance(
+        value, (types.ModuleType, types.FunctionType, type, types.BuiltinFunctionType)
+    )
+
+
+class ConfigScope:
+    """Wraps a config function; calling it returns the config its body defines.
+
+    ``with`` updates (``fixed``) win over assignments in the body; earlier config entries
+    (``preset``) can be read by the body. Comments on an assignment's line (or the comment
+    lines directly above it) become that entry's documentation in :attr:`docs`.
+
+    Raises:
+        ConfigError: the function takes arguments or its source cannot be read.
+    """
+
+    def __init__(self, function: Callable[[], Any]) -> None:
+        if inspect.signature(function).parameters:
+            raise ConfigError(f"config function {function.__name__!r} must not take arguments")
+        try:
+            source_lines, first_line = inspect.getsourcelines(function)
+        except (OSError, TypeError) as error:
+            raise ConfigError(
+                f"cannot read the source of config function {function.__name__!r}: {error}"
+            ) from error
+        self.function = function
+        self.__doc__ = function.__doc__
+        self._code, self.docs = _compile_body(function, source_lines, first_line)
+
+    def __call__(self, fixed: Mapping | None = None, preset: Mapping | None = None) -> dict:
+        """Run the body and return its config entries."""
+        scope_locals = _ScopeLocals(fixed or {}, preset or {})
+        exec(self._code, self.function.__globals__, scope_locals)
+        preset_keys = set(preset or {}) - set(fixed or {})
+        return {
+            key: value
+            for key, value in scope_locals.items()
+            if _is_config_value(key, value) and not (key in preset_keys and preset[key] is value)
+        }
+
+
+def _compile_body(
+    function: Callable[[], Any], source_lines: list[str], first_line: int
+) -> tuple[types.CodeType, dict[str, str]]:
+    source = textwrap.dedent("".join(source_lines))
+    module = ast.parse(source)
+    definition = module.body[0]
+    if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        raise ConfigError(f"config source of {function.__name__!r} is not a function")
+    body = definition.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    body_module = ast.Module(body=body, type_ignores=[])
+    ast.increment_lineno(body_module, first_line - 1)
+    filename = inspect.getsourcefile(function) or "<config>"
+    code = compile(body_module, filename, "exec")
+    return code, _assignment_docs(body, source, first_line)
+
+
+def _assignment_docs(body: list[ast.stmt], source: str, first_line: int) -> dict[str, str]:
+    comments: dict[int, str] = {}
+    full_line: set[int] = set()
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            line = token.start[0] + first_line - 1
+            comments[line] = token.string.lstrip("#").strip()
+            if not token.line[: token.start[1]].strip():
+                full_line.add(line)
+    docs: dict[str, str] = {}
+    for statement in body:
+        targets = _assigned_names(statement)
+        if not targets:
+            continue
+        doc = comments.get(statement.lineno) if statement.lineno not in full_line else None
+        if doc is None:
+            above, line = [], statement.lineno - 1
+            while line in full_line:
+                above.insert(0, comments[line])
+                line -= 1
+            doc = " ".join(above) or None
+        if doc:
+            for name in targets:
+                docs[name] = doc
+    return docs
+
+
+def _assigned_names(statement: ast.stmt) -> list[str]:
+    if isinstance(statement, ast.Assign):
+        targets = statement.targets
+    elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
+        targets = [statement.target]
+    else:
+        return []
+    names: list[str] = []
+    for target in targets:
+        for node in ast.walk(target):
+            if isinstance(node, ast.Name):
+                names.append(node.id)
+    return names
+
+
+class ConfigDict:
+    """A plain dict used as a config source (same call interface as :class:`ConfigScope`)."""
+
+    def __init__(self, entries: Mapping) -> None:
+        if not isinstance(entries, Mapping):
+            raise ConfigError(f"a config must be a dict, got {type(entries).__name__}")
+        self.entries = recursive_update({}, entries)
+        self.docs: dict[str, str] = {}
+
+    def __call__(self, fixed: Mapping | None = None, preset: Mapping | None = None) -> dict:
+        """The entries with ``fixed`` merged over them."""
+        return recursive_update(recursive_update({}, self.entries), fixed or {})

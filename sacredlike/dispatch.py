@@ -1,0 +1,166 @@
+"""The only caller of observers: priority order, id assignment, error policy, one lock.
+
+Events from the main thread (artifacts, resources, the end) and from the heartbeat thread
+go through one lock, so an observer never sees two events of a run at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Iterable
+from typing import Any
+
+from .errors import ObserverError
+
+_log = logging.getLogger("sacredlike.observers")
+
+MetricsByName = dict[str, dict[str, Any]]
+
+
+def observer_name(observer: Any) -> str:
+    """A short description of an observer for messages (its class name and repr)."""
+    return type(observer).__name__
+
+
+def merge_metrics(older: MetricsByName, newer: MetricsByName) -> MetricsByName:
+    """Points of ``older`` followed by those of ``newer``, per metric name (new lists)."""
+    merged: MetricsByName = {}
+    for batch in (older, newer):
+        for name, series in batch.items():
+            target = merged.setdefault(
+                name, {"name": name, "steps": [], "values": [], "timestamps": []}
+            )
+            for key in ("steps", "values", "timestamps"):
+                target[key].extend(series[key])
+    return merged
+
+
+class Dispatcher:
+    """Delivers a run's events to its observers.
+
+    Args:
+        observers: the run's observers; called in descending ``priority`` (stable for ties).
+        raise_errors: re-raise observer errors instead of logging them (``SETTINGS.OBSERVER_ERRORS
+            = "raise"``). Errors in the heartbeat thread are then kept and raised by
+            :meth:`raise_deferred` in the main thread.
+    """
+
+    def __init__(self, observers: Iterable[Any], *, raise_errors: bool = False) -> None:
+        self.observers = sorted(observers, key=lambda o: -getattr(o, "priority", 0))
+        self.raise_errors = raise_errors
+        self._lock = threading.Lock()
+        self._failing: set[tuple[int, str]] = set()
+        self._backlog: dict[int, MetricsByName] = {}
+        self._deferred: BaseException | None = None
+
+    # -- start -----------------------------------------------------------------------------
+    def start(self, event: str, _id: Any, **kwargs: Any) -> Any:
+        """Call ``started_event`` or ``queued_event`` on every observer; return the run id.
+
+        The first non-None id returned wins unless ``_id`` was preset.
+
+        Raises:
+            ObserverError: an observer failed; observers already started get ``failed_event``.
+        """
+        method = f"{event}_event"
+        started: list[Any] = []
+        with self._lock:
+            for observer in self.observers:
+                try:
+                    returned = getattr(observer, method)(**kwargs, _id=_id)
+                except Exception as error:
+                    message = f"observer {observer_name(observer)} failed in {method}: {error}"
+                    self._abandon(started, message, kwargs)
+                    raise ObserverError(message + "; the run was not started") from error
+                started.append(observer)
+                if _id is None and returned is not None:
+                    _id = returned
+        return _id
+
+    def _abandon(self, started: list[Any], message: str, kwargs: dict[str, Any]) -> None:
+        stamp = kwargs.get("start_time") or kwargs.get("queue_time")
+        for observer in started:
+            self._call(observer, "failed_event", fail_time=stamp, fail_trace=[message + "\n"])
+
+    # -- during the run --------------------------------------------------------------------
+    def beat(
+        self, metrics_by_name: MetricsByName, info: dict, captured_out: str, beat_time, result
+    ) -> None:
+        """Deliver new metric points (re-offering any an observer missed), then a heartbeat."""
+        with self._lock:
+            for observer in self.observers:
+                key = id(observer)
+                batch = metrics_by_name
+                if key in self._backlog:
+                    batch = merge_metrics(self._backlog.pop(key), metrics_by_name)
+                if batch and not self._call(
+                    observer, "log_metrics", metrics_by_name=batch, info=info
+                ):
+                    self._backlog[key] = batch
+                self._call(
+                    observer,
+                    "heartbeat_event",
+                    info=info,
+                    captured_out=captured_out,
+                    beat_time=beat_time,
+                    result=result,
+                )
+
+    def event(self, method: str, **kwargs: Any) -> None:
+        """Deliver ``resource_event`` or ``artifact_event`` to every observer."""
+        with self._lock:
+            for observer in self.observers:
+                self._call(observer, method, **kwargs)
+
+    # -- end -------------------------------------------------------------------------------
+    def finish(self, method: str, **kwargs: Any) -> None:
+        """Deliver the terminal event to every observer (even if some raise), then join them."""
+        with self._lock:
+            for observer in self.observers:
+                self._call(observer, method, **kwargs)
+            for observer in self.observers:
+                self._call(observer, "join")
+            unsent = sum(
+                len(series["steps"])
+                for batch in self._backlog.values()
+                for series in batch.values()
+            )
+            if unsent:
+                _log.error("%d metric points could not be stored by every observer", unsent)
+
+    def raise_deferred(self) -> None:
+        """Re-raise an observer error kept from the heartbeat thread (``raise_errors`` only)."""
+        if self._deferred is not None:
+            error, self._deferred = self._deferred, None
+            raise ObserverError(str(error)) from error
+
+    def _call(self, observer: Any, method: str, **kwargs: Any) -> bool:
+        """Call one event; return False if it raised (logged once per observer and kind)."""
+        key = (id(observer), method)
+        try:
+            getattr(observer, method)(**kwargs)
+        except Exception as error:
+            name = observer_name(observer)
+            if self.raise_errors:
+                wrapped = ObserverError(f"observer {name} failed in {method}: {error}")
+                if threading.current_thread() is threading.main_thread():
+                    raise wrapped from error
+                self._deferred = self._deferred or wrapped
+            if key not in self._failing:
+                self._failing.add(key)
+                _log.warning(
+                    "observer %s failed in %s (will retry at the next event): %s\n%s",
+                    name,
+                    method,
+                    error,
+                    "".join(traceback.format_exception(error)).rstrip(),
+                )
+            else:
+                _log.debug("observer %s failed again in %s: %s", name, method, error)
+            return False
+        if key in self._failing:
+            self._failing.discard(key)
+            _log.warning("observer %s recovered in %s", observer_name(observer), method)
+        return True

@@ -1,0 +1,455 @@
+"""Experiment: the entry point users decorate; builds and executes runs."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .capture import CAPTURE_MODES
+from .captured import CapturedFunction
+from .commandline import (
+    CLIOption,
+    all_options,
+    build_parser,
+    option_key,
+    parse_command_line,
+    print_help,
+)
+from .config import load_config_file, read_only, recursive_update
+from .config.files import is_config_file_name
+from .dependencies import (
+    git_info,
+    imported_packages,
+    imported_sources,
+    package_version,
+    sources_of,
+)
+from .errors import (
+    CommandLineError,
+    ConfigError,
+    MissingExtra,
+    ObserverError,
+    SacredInterrupt,
+    UnknownSink,
+)
+from .host_info import host_info
+from .ingredient import Ingredient
+from .registry import registered_sinks
+from .run import Run
+from .settings import SETTINGS
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+_USER_ERRORS = (CommandLineError, ConfigError, MissingExtra, UnknownSink)
+
+
+class Experiment(Ingredient):
+    """The main ingredient: owns commands, observers and the command line.
+
+    Args:
+        name: experiment name (default: the main file's name without ``.py``).
+        ingredients: ingredients whose config and commands the experiment uses.
+        interactive: allow use from an interactive session (accepted for compatibility).
+        base_dir: directory whose imported modules are recorded as sources.
+        additional_host_info: extra host entries, ``{name: function}`` or functions
+            (their ``__name__`` is the entry name).
+        additional_cli_options: extra :class:`~sacredlike.commandline.CLIOption` flags.
+        save_git_info: record the git commit, dirty flag and remote URL.
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        ingredients: Sequence[Ingredient] = (),
+        interactive: bool = False,
+        base_dir: str | os.PathLike[str] | None = None,
+        additional_host_info: Mapping[str, Callable[[], Any]]
+        | Sequence[Callable[[], Any]]
+        | None = None,
+        additional_cli_options: Sequence[CLIOption] | None = None,
+        save_git_info: bool = True,
+    ) -> None:
+        caller_globals = sys._getframe(1).f_globals
+        mainfile = caller_globals.get("__file__")
+        if name is None:
+            if not mainfile:
+                raise ConfigError("an interactive experiment needs a name: Experiment('name')")
+            name = Path(mainfile).stem
+        super().__init__(
+            name,
+            ingredients=tuple(ingredients),
+            interactive=interactive,
+            base_dir=base_dir,
+            save_git_info=save_git_info,
+            _mainfile=os.path.abspath(mainfile) if mainfile else None,
+        )
+        self.observers: list[Any] = []
+        self.captured_out_filter: Callable[[str], str] | None = None
+        self.current_run: Run | None = None
+        self.default_command: str | None = None
+        if isinstance(additional_host_info, Mapping):
+            self.additional_host_info = dict(additional_host_info)
+        else:
+            self.additional_host_info = {f.__name__: f for f in additional_host_info or ()}
+        self.additional_cli_options = list(additional_cli_options or ())
+        self._info_cache: tuple[int, dict[str, Any]] | None = None
+
+    # -- decorators ------------------------------------------------------------------------
+    def main(self, function: Callable[..., Any]) -> CapturedFunction:
+        """Decorator: the default command."""
+        captured = self.command(function)
+        self.default_command = captured.__name__
+        return captured
+
+    def automain(self, function: Callable[..., Any]) -> CapturedFunction:
+        """Decorator: the default command, run from the command line when the file is run."""
+        captured = self.main(function)
+        if function.__module__ == "__main__":
+            self.run_commandline()
+        return captured
+
+    # -- acting on the current run ---------------------------------------------------------
+    def _run_now(self) -> Run:
+        if self.current_run is None:
+            raise RuntimeError("no run is active: call this from inside the experiment's main")
+        return self.current_run
+
+    def log_scalar(self, name: str, value: Any, step: Any = None) -> None:
+        """Log a metric point to the current run."""
+        self._run_now().log_scalar(name, value, step)
+
+    def add_artifact(
+        self,
+        filename: str | os.PathLike[str],
+        name: str | None = None,
+        metadata: dict | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        """Add an artifact to the current run."""
+        self._run_now().add_artifact(filename, name, metadata, content_type)
+
+    def add_resource(self, filename: str | os.PathLike[str]) -> None:
+        """Add a resource to the current run."""
+        self._run_now().add_resource(filename)
+
+    def open_resource(self, filename: str | os.PathLike[str], mode: str = "r") -> Any:
+        """Open a file and record it as a resource of the current run."""
+        return self._run_now().open_resource(filename, mode)
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The current run's ``info`` dict."""
+        return self._run_now().info
+
+    # -- running ---------------------------------------------------------------------------
+    def run(
+        self,
+        command_name: str | None = None,
+        config_updates: Mapping | None = None,
+        named_configs: Sequence[str] = (),
+        info: Mapping | None = None,
+        meta_info: Mapping | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Run:
+        """Run a command (default: the main function) and return the finished :class:`Run`.
+
+        Exceptions of the command propagate after the run was recorded as FAILED or
+        INTERRUPTED.
+
+        Args:
+            command_name: which command; default the ``@main`` function.
+            config_updates: nested or dotted ``{key: value}`` updates (they win over all).
+            named_configs: named configs (or JSON/YAML file paths) to apply, in order.
+            info: initial ``run.info``.
+            meta_info: extra entries of the run's ``meta``.
+            options: command-line options by long name (``{"--capture": "sys"}``).
+        """
+        run = self._create_run(
+            command_name, config_updates, named_configs, info, meta_info, options
+        )
+        self.current_run = run
+        try:
+            run()
+        finally:
+            self.current_run = None
+        return run
+
+    def _create_run(
+        self,
+        command_name: str | None,
+        config_updates: Mapping | None,
+        named_configs: Sequence[str],
+        info: Mapping | None,
+        meta_info: Mapping | None,
+        options: Mapping[str, Any] | None,
+    ) -> Run:
+        command_name = command_name or self.default_command
+        if command_name is None:
+            raise CommandLineError(
+                "the experiment has no main function; decorate one with @ex.main"
+            )
+        if command_name not in self.commands:
+            raise CommandLineError(
+                f"unknown command {command_name!r}; available: {', '.join(sorted(self.commands))}"
+            )
+        options = self._check_options(options or {})
+        updates = _nested_updates(config_updates or {})
+        named, file_updates = _split_config_files(named_configs)
+        for values in file_updates:
+            updates = recursive_update(values, updates)
+        run_logger = logging.getLogger(self.path)
+        if "loglevel" in options:
+            run_logger.setLevel(_log_level(options["loglevel"]))
+        summary = self.gather_config(updates, named, command_name, run_logger)
+        config = read_only(summary.config) if SETTINGS.CONFIG.READ_ONLY_CONFIG else summary.config
+        experiment_info = self.get_experiment_info()
+        if "name" in options:
+            experiment_info["name"] = options["name"]
+        if options.get("enforce_clean"):
+            _check_clean(experiment_info)
+        meta = {
+            "command": command_name,
+            "options": {f"--{key}": value for key, value in options.items()},
+            "config_updates": updates,
+            "named_configs": list(named_configs),
+            **dict(meta_info or {}),
+        }
+        for key in ("comment", "priority"):
+            if key in options:
+                meta[key] = options[key]
+        captured = [f for ing in self.traverse_ingredients() for f in ing.captured_functions]
+        run = Run(
+            config=config,
+            main_function=self.commands[command_name],
+            observers=[*self.observers, *self._observers_from_options(options)],
+            run_logger=run_logger,
+            experiment_info=experiment_info,
+            host_info=host_info(self.additional_host_info),
+            meta_info=meta,
+            captured_functions=captured,
+            pre_run_hooks=[h for ing in self.traverse_ingredients() for h in ing.pre_run_hooks],
+            post_run_hooks=[h for ing in self.traverse_ingredients() for h in ing.post_run_hooks],
+            captured_out_filter=self.captured_out_filter,
+        )
+        run.info.update(info or {})
+        self._apply_options(run, options, command_name)
+        return run
+
+    def _check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        known = {option.key for option in all_options(self.additional_cli_options)}
+        normalized = {option_key(key): value for key, value in options.items()}
+        unknown = sorted(set(normalized) - known)
+        if unknown:
+            raise CommandLineError(
+                f"unknown option {unknown[0]!r}; known options: {', '.join(sorted(known))}"
+            )
+        return {key: value for key, value in normalized.items() if value not in (None, False)}
+
+    def _observers_from_options(self, options: Mapping[str, Any]) -> list[Any]:
+        return [
+            sink.observer_from_flag(str(options[option_key(sink.flag)]))
+            for sink in registered_sinks()
+            if sink.flag and option_key(sink.flag) in options
+        ]
+
+    def _apply_options(self, run: Run, options: Mapping[str, Any], command_name: str) -> None:
+        if "beat_interval" in options:
+            run.beat_interval = float(options["beat_interval"])
+        if "capture" in options:
+            if options["capture"] not in CAPTURE_MODES:
+                raise CommandLineError(
+                    f"--capture: unknown mode {options['capture']!r}; choose one of "
+                    f"{', '.join(CAPTURE_MODES)}"
+                )
+            run.capture_mode = options["capture"]
+        if "id" in options:
+            run._id = options["id"]
+        run.unobserved = bool(options.get("unobserved")) or command_name in self.unobserved_commands
+        run.queue_only = bool(options.get("queue"))
+        run.debug = bool(options.get("debug"))
+        run.pdb = bool(options.get("pdb"))
+        for option in self.additional_cli_options:
+            if option.apply is not None and option.key in options:
+                option.apply(options[option.key], run)
+
+    def get_experiment_info(self) -> dict[str, Any]:
+        """``{"name", "base_dir", "sources", "dependencies", "repositories", "mainfile"}``.
+
+        Recomputed only when new modules were imported since the last call; a fresh copy is
+        returned every time, so observers may keep it.
+        """
+        if self._info_cache is None or self._info_cache[0] != len(sys.modules):
+            self._info_cache = (len(sys.modules), self._gather_experiment_info())
+        return copy.deepcopy(self._info_cache[1])
+
+    def _gather_experiment_info(self) -> dict[str, Any]:
+        paths = set()
+        dependencies = {package_version("sacredlike")}
+        for ingredient in self.traverse_ingredients():
+            paths.update(ingredient.sources)
+            dependencies.update(ingredient.dependencies)
+        if self.mainfile and os.path.isfile(self.mainfile):
+            paths.add(Path(self.mainfile))
+        if SETTINGS.DISCOVER_SOURCES == "imported":
+            paths.update(imported_sources(self.base_dir))
+        if SETTINGS.DISCOVER_DEPENDENCIES == "imported":
+            dependencies.update(imported_packages())
+        sources = sources_of(paths)
+        repositories = []
+        if self.save_git_info:
+            seen = set()
+            for source in sources:
+                repo = git_info(source.path)
+                if repo is not None and repo["commit"] not in seen:
+                    seen.add(repo["commit"])
+                    repositories.append(repo)
+        return {
+            "name": self.path,
+            "base_dir": str(self.base_dir),
+            "sources": sorted([s.relative_to(self.base_dir), s.md5] for s in sources),
+            "dependencies": sorted(dependencies),
+            "repositories": repositories,
+            "mainfile": os.path.basename(self.mainfile) if self.mainfile else None,
+        }
+
+    # -- command line ----------------------------------------------------------------------
+    def run_commandline(self, argv: Sequence[str] | None = None) -> Run | None:
+        """Parse ``argv`` (default ``sys.argv``) and run what it asks for.
+
+        User mistakes print one line on stderr and exit with status 2; an exception in the
+        experiment prints a traceback of the user's frames and exits with status 1 after the
+        run was recorded. ``-d`` re-raises instead; ``-D`` opens the post-mortem debugger.
+        """
+        argv = list(sys.argv if argv is None else argv)
+        prog = os.path.basename(argv[0]) if argv else self.path
+        try:
+            parsed = parse_command_line(
+                argv[1:],
+                prog=prog,
+                commands=self.commands,
+                extra_options=self.additional_cli_options,
+            )
+        except CommandLineError as error:
+            _exit_with_message(prog, error, 2)
+        if parsed.help:
+            parser = build_parser(prog, self.commands, all_options(self.additional_cli_options))
+            command = self.commands.get(parsed.command or "")
+            print_help(parser, parsed.command, command.__doc__ if command else None)
+            return None
+        debug = bool(parsed.options.get("debug"))
+        _ensure_log_handler()
+        try:
+            return self.run(
+                parsed.command,
+                parsed.config_updates,
+                parsed.named_configs,
+                options=parsed.options,
+            )
+        except _USER_ERRORS as error:
+            if debug:
+                raise
+            _exit_with_message(prog, error, 2)
+        except ObserverError as error:
+            if debug:
+                raise
+            _exit_with_message(prog, error, 1)
+        except (KeyboardInterrupt, SacredInterrupt):
+            if debug:
+                raise
+            sys.exit(130)
+        except Exception as error:
+            if debug:
+                raise
+            if parsed.options.get("pdb"):
+                import pdb
+
+                pdb.post_mortem(error.__traceback__)
+            sys.stderr.write(format_user_traceback(error))
+            sys.exit(1)
+
+
+def _exit_with_message(prog: str, error: BaseException, status: int) -> Any:
+    print(f"{prog}: error: {error}", file=sys.stderr)
+    sys.exit(status)
+
+
+def format_user_traceback(error: BaseException) -> str:
+    """The traceback of ``error`` without sacredlike's own frames."""
+    summary = traceback.TracebackException.from_exception(error)
+    for exc in _chain(summary):
+        exc.stack = traceback.StackSummary.from_list(
+            [frame for frame in exc.stack if not frame.filename.startswith(_PACKAGE_DIR)]
+        )
+    return "".join(summary.format())
+
+
+def _chain(summary: traceback.TracebackException) -> list[traceback.TracebackException]:
+    chain = []
+    node: traceback.TracebackException | None = summary
+    while node is not None and node not in chain:
+        chain.append(node)
+        node = node.__cause__ or node.__context__
+    return chain
+
+
+def _ensure_log_handler() -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s - %(name)s - %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+
+
+def _log_level(value: Any) -> int:
+    text = str(value)
+    if text.lstrip("-").isdigit():
+        return int(text)
+    level = logging.getLevelName(text.upper())
+    if not isinstance(level, int):
+        raise CommandLineError(
+            f"--loglevel: unknown level {value!r}; use DEBUG, INFO, ... or a number"
+        )
+    return level
+
+
+def _nested_updates(updates: Mapping) -> dict[str, Any]:
+    """Accept both nested dicts and dotted keys (``{"a.b": 1}``) as config updates."""
+    from .config import set_by_dotted_path
+
+    nested: dict[str, Any] = {}
+    for key, value in updates.items():
+        if isinstance(key, str) and "." in key:
+            set_by_dotted_path(nested, key, copy.deepcopy(value))
+        else:
+            recursive_update(nested, {key: value})
+    return nested
+
+
+def _split_config_files(names: Sequence[str]) -> tuple[list[str], list[dict[str, Any]]]:
+    named, files = [], []
+    for name in names:
+        if is_config_file_name(name):
+            files.append(load_config_file(name))
+        else:
+            named.append(name)
+    return named, files
+
+
+def _check_clean(experiment_info: Mapping[str, Any]) -> None:
+    dirty = [repo for repo in experiment_info.get("repositories", []) if repo.get("dirty")]
+    if dirty:
+        raise ConfigError(
+            "--enforce_clean: the git tree has uncommitted changes "
+            f"(commit {dirty[0]['commit'][:12]}); commit or stash them first"
+        )
+    if not experiment_info.get("repositories"):
+        raise ConfigError("--enforce_clean: the experiment's sources are not in a git repository")
+
+
+__all__ = ["Experiment", "format_user_traceback"]

@@ -1,0 +1,435 @@
+"""A run as a folder of files, written once over a small :class:`BlobStore` interface.
+
+Layout (Sacred's FileStorageObserver layout, readable by anything that reads it)::
+
+    <root>/_sources/<stem>_<md5><ext>     each source content stored once
+    <root>/_resources/<stem>_<md5><ext>   each resource content stored once
+    <root>/<id>/run.json       experiment, command, host, start_time / queue_time, meta,
+                               status, resources, artifacts, heartbeat, result,
+                               stop_time, fail_trace
+    <root>/<id>/config.json    the run's config
+    <root>/<id>/info.json      run.info
+    <root>/<id>/cout.txt       captured output, appended each beat
+    <root>/<id>/metrics.jsonl  append-only: one line per metric per beat,
+                               {"name", "steps", "values", "timestamps"}
+    <root>/<id>/metrics.json   Sacred's {name: {"steps", "values", "timestamps"}}, complete
+                               at the end; rewritten during the run each time the number of
+                               points has doubled, so the total cost stays linear
+    <root>/<id>/<artifact name>  (nested names create subfolders)
+
+JSON files are written whole and atomically (``BlobStore.put``); output and metric lines
+are appended. Run ids are numbers: ``max(existing) + 1``, taken with ``create_dir`` (which
+fails if another process took the id first, then the next number is tried).
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as _dt
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+from typing import Any
+
+from ..dependencies import file_md5
+from ..errors import RunNotFound, SinkRejected
+from ..record import RunRecord
+from ..serialize import dumps
+from .base import MetricSeries, RunObserver, RunQuery, RunReader, StoredRun
+
+_MAX_ID_ATTEMPTS = 1000
+_ISO_FIELDS = ("start_time", "stop_time", "heartbeat", "queue_time")
+_SEPARATE_FILES = frozenset({"info", "config"})  # stored in info.json / config.json
+
+
+class BlobStore(abc.ABC):
+    """Where a folder of runs lives: a local directory, a bucket prefix, ...
+
+    Keys are ``/``-separated paths relative to the store's root. Implementations raise
+    ``FileNotFoundError`` for missing keys and translate other driver errors into
+    :class:`~sacredlike.errors.SinkUnavailable` / :class:`~sacredlike.errors.SinkRejected`.
+
+    Attributes:
+        location: where the store is, for messages (a path or URL without credentials).
+    """
+
+    location: str = ""
+
+    @abc.abstractmethod
+    def put(self, key: str, data: bytes) -> None:
+        """Store ``data`` at ``key``, replacing any previous content atomically."""
+
+    @abc.abstractmethod
+    def append(self, key: str, data: bytes) -> None:
+        """Add ``data`` to the end of ``key`` (creating it)."""
+
+    @abc.abstractmethod
+    def get(self, key: str) -> bytes:
+        """The content of ``key``."""
+
+    @abc.abstractmethod
+    def put_file(self, key: str, path: str) -> None:
+        """Copy the local file ``path`` to ``key`` without loading it whole into memory."""
+
+    @abc.abstractmethod
+    def list(self, prefix: str) -> list[str]:
+        """Names of the entries directly under ``prefix`` (``""`` for the root)."""
+
+    @abc.abstractmethod
+    def create_dir(self, key: str) -> bool:
+        """Create the run folder ``key``; False if it already existed (atomic claim)."""
+
+    @abc.abstractmethod
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` holds content."""
+
+
+def _metrics_line(series: dict[str, Any]) -> str:
+    return json.dumps(
+        {
+            "name": series["name"],
+            "steps": series["steps"],
+            "values": series["values"],
+            "timestamps": [stamp.isoformat() for stamp in series["timestamps"]],
+        },
+        allow_nan=True,
+    )
+
+
+class _MetricsJsonBuilder:
+    """Keeps each metric's points as JSON text fragments to write ``metrics.json`` quickly.
+
+    Text is about a third of the memory of Python lists of numbers and datetimes, and a
+    rewrite streams the fragments to a temporary file without building one big string.
+    """
+
+    def __init__(self) -> None:
+        self._fragments: dict[str, dict[str, list[str]]] = {}
+        self.points = 0
+        self.points_written = 0
+
+    def add(self, series: dict[str, Any]) -> None:
+        fields = self._fragments.setdefault(
+            series["name"], {"steps": [], "timestamps": [], "values": []}
+        )
+        fields["steps"].append(json.dumps(series["steps"])[1:-1])
+        fields["values"].append(json.dumps(series["values"], allow_nan=True)[1:-1])
+        fields["timestamps"].append(
+            json.dumps([stamp.isoformat() for stamp in series["timestamps"]])[1:-1]
+        )
+        self.points += len(series["steps"])
+
+    def due(self) -> bool:
+        """Whether the points doubled since the last rewrite (keeps total cost linear)."""
+        return self.points >= max(2 * self.points_written, 1000)
+
+    def write_to(self, handle: Any) -> None:
+        handle.write("{")
+        for index, name in enumerate(sorted(self._fragments)):
+            handle.write(",\n  " if index else "\n  ")
+            handle.write(json.dumps(name) + ": {")
+            for field_index, field in enumerate(("steps", "timestamps", "values")):
+                handle.write(", " if field_index else "")
+                handle.write(f'"{field}": [')
+                handle.write(", ".join(part for part in self._fragments[name][field] if part))
+                handle.write("]")
+            handle.write("}")
+        handle.write("\n}\n" if self._fragments else "}\n")
+        self.points_written = self.points
+
+
+class FolderObserver(RunObserver):
+    """Stores each run as a folder of files in a :class:`BlobStore`.
+
+    Args:
+        store: where the folders go.
+        resource_dir / source_dir: folder names for deduplicated resources and sources.
+        priority: observer priority (default 20).
+        copy_artifacts: copy artifact files into the run folder (False: record names only).
+        copy_sources: copy source files into ``source_dir`` (False: record original paths).
+    """
+
+    def __init__(
+        self,
+        store: BlobStore,
+        *,
+        resource_dir: str = "_resources",
+        source_dir: str = "_sources",
+        priority: int = 20,
+        copy_artifacts: bool = True,
+        copy_sources: bool = True,
+    ) -> None:
+        self.store = store
+        self.resource_dir = resource_dir.strip("/")
+        self.source_dir = source_dir.strip("/")
+        self.priority = priority
+        self.copy_artifacts = copy_artifacts
+        self.copy_sources = copy_sources
+        self.record = RunRecord()
+        self._metrics = _MetricsJsonBuilder()
+        self._config_written = False
+
+    @property
+    def run_id(self) -> Any:
+        """The id of the current (or last) run."""
+        return self.record.run_id
+
+    # -- start -----------------------------------------------------------------------------
+    def queued_event(self, ex_info, command, host_info, queue_time, config, meta_info, _id):
+        """Create the run folder with status QUEUED."""
+        self._begin(_id)
+        self.record.queued(
+            self._stored_ex_info(ex_info), command, host_info, queue_time, config, meta_info
+        )
+        self._write_start(config)
+        return self.record.run_id
+
+    def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
+        """Create the run folder with status RUNNING."""
+        self._begin(_id)
+        self.record.started(
+            self._stored_ex_info(ex_info), command, host_info, start_time, config, meta_info
+        )
+        self._write_start(config)
+        return self.record.run_id
+
+    def _begin(self, _id: Any) -> None:
+        self.record = RunRecord()
+        self._metrics = _MetricsJsonBuilder()
+        self.record.run_id = self._claim_id(_id)
+
+    def _claim_id(self, _id: Any) -> Any:
+        if _id is not None:
+            name = str(_id)
+            if "/" in name or name in ("", ".", "..") or name.startswith("_"):
+                raise SinkRejected(
+                    f"run id {_id!r} cannot be a folder name in {self.store.location}"
+                )
+            if not self.store.create_dir(name):
+                raise SinkRejected(
+                    f"run folder {name!r} already exists in {self.store.location}; refusing to "
+                    "overwrite another run (choose another id or base directory)"
+                )
+            return _id
+        existing = [int(name) for name in self.store.list("") if name.isdigit()]
+        candidate = max(existing, default=0) + 1
+        for _ in range(_MAX_ID_ATTEMPTS):
+            if self.store.create_dir(str(candidate)):
+                return candidate
+            candidate += 1
+        raise SinkRejected(
+            f"could not claim a run id in {self.store.location} after {_MAX_ID_ATTEMPTS} tries"
+        )
+
+    def _stored_ex_info(self, ex_info: dict) -> dict:
+        info = dict(ex_info)  # never mutate the shared experiment info
+        base_dir = info.get("base_dir") or ""
+        info["sources"] = [
+            [name, self._save_source(os.path.join(base_dir, name), name, md5)]
+            for name, md5 in ex_info.get("sources", [])
+        ]
+        return info
+
+    def _save_source(self, path: str, name: str, md5: str) -> str:
+        if not self.copy_sources:
+            return path
+        return self._save_deduplicated(self.source_dir, path, md5, name)
+
+    def _save_deduplicated(self, folder: str, path: str, md5: str, name: str | None = None) -> str:
+        stored = PurePosixPath(name or os.path.basename(path))
+        key = f"{folder}/{stored.stem}_{md5}{stored.suffix}"
+        if not self.store.exists(key):
+            self.store.put_file(key, path)
+        return key
+
+    def _write_start(self, config: dict) -> None:
+        run_id = self.record.run_id
+        self.store.put(f"{run_id}/config.json", dumps(config).encode())
+        self._write_changes()
+
+    # -- during the run --------------------------------------------------------------------
+    def heartbeat_event(self, info, captured_out, beat_time, result):
+        """Append new output, rewrite run.json and info.json if they changed."""
+        self._write_output(captured_out)
+        self.record.heartbeat(info, beat_time, result)
+        self._write_changes()
+
+    def log_metrics(self, metrics_by_name, info):
+        """Append the new points to metrics.jsonl; refresh metrics.json when due."""
+        if not metrics_by_name:
+            return
+        lines = "".join(_metrics_line(series) + "\n" for series in metrics_by_name.values())
+        self.store.append(f"{self.record.run_id}/metrics.jsonl", lines.encode())
+        for series in metrics_by_name.values():
+            self._metrics.add(series)
+        if self._metrics.due():
+            self._write_metrics_json()
+
+    def artifact_event(self, name, filename, metadata=None, content_type=None):
+        """Copy the artifact into the run folder and list it in run.json."""
+        if self.copy_artifacts:
+            self.store.put_file(f"{self.record.run_id}/{name}", filename)
+        self.record.add_artifact(name)
+        self._write_changes()
+
+    def resource_event(self, filename):
+        """Store the resource once per content and list it in run.json."""
+        stored = self._save_deduplicated(self.resource_dir, filename, file_md5(filename))
+        self.record.add_resource(filename, stored)
+        self._write_changes()
+
+    # -- end -------------------------------------------------------------------------------
+    def completed_event(self, stop_time, result):
+        """Mark the run COMPLETED."""
+        self.record.completed(stop_time, result)
+        self._finish()
+
+    def interrupted_event(self, interrupt_time, status):
+        """Mark the run interrupted."""
+        self.record.interrupted(interrupt_time, status)
+        self._finish()
+
+    def failed_event(self, fail_time, fail_trace):
+        """Mark the run FAILED with its traceback."""
+        self.record.failed(fail_time, fail_trace)
+        self._finish()
+
+    def _finish(self) -> None:
+        if self._metrics.points != self._metrics.points_written or not self.store.exists(
+            f"{self.record.run_id}/metrics.json"
+        ):
+            self._write_metrics_json()
+        self._write_changes()
+
+    # -- writing ---------------------------------------------------------------------------
+    def _write_output(self, captured_out: str | None) -> None:
+        delta = self.record.output.delta(captured_out)
+        if delta is None:
+            return
+        key = f"{self.record.run_id}/cout.txt"
+        if delta.rewrite:
+            self.store.put(key, delta.text.encode())
+        else:
+            self.store.append(key, delta.text.encode())
+        self.record.output.mark_stored()
+
+    def _write_changes(self) -> None:
+        changes = self.record.changes()
+        if not changes:
+            return
+        run_id = self.record.run_id
+        if "info" in changes:
+            self.store.put(f"{run_id}/info.json", dumps(changes["info"]).encode())
+        if set(changes) - _SEPARATE_FILES:
+            entry = {k: v for k, v in self.record.fields.items() if k not in _SEPARATE_FILES}
+            self.store.put(f"{run_id}/run.json", dumps(entry).encode())
+        self.record.mark_stored(changes)
+
+    def _write_metrics_json(self) -> None:
+        with tempfile.NamedTemporaryFile(
+            "w+", suffix=".json", encoding="utf-8", delete=False
+        ) as tmp:
+            try:
+                self._metrics.write_to(tmp)
+                tmp.close()
+                self.store.put_file(f"{self.record.run_id}/metrics.json", tmp.name)
+            finally:
+                os.unlink(tmp.name)
+
+
+def _parse_time(value: Any) -> _dt.datetime | None:
+    return _dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+class FolderReader(RunReader):
+    """Reads runs from a folder layout in a :class:`BlobStore`."""
+
+    def __init__(self, store: BlobStore) -> None:
+        self.store = store
+
+    def _json(self, key: str, default: Any = None) -> Any:
+        try:
+            return json.loads(self.store.get(key))
+        except FileNotFoundError:
+            return default
+
+    def _run_ids(self) -> list[int]:
+        return sorted((int(n) for n in self.store.list("") if n.isdigit()), reverse=True)
+
+    def _load(self, run_id: Any, *, full: bool) -> StoredRun:
+        entry = self._json(f"{run_id}/run.json")
+        if entry is None:
+            raise RunNotFound(f"no run {run_id!r} in {self.store.location}")
+        run = StoredRun(
+            id=run_id,
+            experiment_name=entry.get("experiment", {}).get("name"),
+            status=entry.get("status", ""),
+            command=entry.get("command"),
+            config=self._json(f"{run_id}/config.json", {}),
+            result=entry.get("result"),
+            host=entry.get("host", {}),
+            meta=entry.get("meta", {}),
+            experiment=entry.get("experiment", {}),
+            fail_trace=entry.get("fail_trace"),
+            artifacts=list(entry.get("artifacts", [])),
+            **{field: _parse_time(entry.get(field)) for field in _ISO_FIELDS},
+        )
+        if full:
+            run.info = self._json(f"{run_id}/info.json", {})
+            try:
+                run.captured_out = self.store.get(f"{run_id}/cout.txt").decode("utf-8", "replace")
+            except FileNotFoundError:
+                run.captured_out = ""
+        return run
+
+    def find_runs(self, query: RunQuery | None = None) -> list[StoredRun]:
+        """Runs matching ``query``, newest start first."""
+        query = query or RunQuery()
+        runs = [self._load(run_id, full=False) for run_id in self._run_ids()]
+        runs = [run for run in runs if query.matches(run)]
+        runs.sort(key=lambda r: r.start_time or r.queue_time or _dt.datetime.min, reverse=True)
+        return runs[: query.limit] if query.limit is not None else runs
+
+    def get_run(self, run_id: Any) -> StoredRun:
+        """One run, with info and captured output."""
+        return self._load(run_id, full=True)
+
+    def get_metrics(
+        self, run_id: Any, names: Iterable[str] | None = None
+    ) -> dict[str, MetricSeries]:
+        """All points, from metrics.jsonl (durable even after a crash) or metrics.json."""
+        self._load(run_id, full=False)
+        wanted = set(names) if names is not None else None
+        series: dict[str, MetricSeries] = {}
+        try:
+            lines = self.store.get(f"{run_id}/metrics.jsonl").decode().splitlines()
+        except FileNotFoundError:
+            lines = []
+        if lines:
+            batches = []
+            for line in lines:
+                try:
+                    batches.append(json.loads(line))
+                except ValueError:
+                    continue  # a line torn by a crash mid-write
+        else:
+            stored = self._json(f"{run_id}/metrics.json", {})
+            batches = [{"name": name, **data} for name, data in stored.items()]
+        for batch in batches:
+            name = batch["name"]
+            if wanted is not None and name not in wanted:
+                continue
+            target = series.setdefault(name, MetricSeries(name))
+            target.steps.extend(batch["steps"])
+            target.values.extend(batch["values"])
+            target.timestamps.extend(_dt.datetime.fromisoformat(t) for t in batch["timestamps"])
+        return series
+
+    def get_artifact(self, run_id: Any, name: str) -> bytes:
+        """The bytes of artifact ``name`` of run ``run_id``."""
+        run = self._load(run_id, full=False)
+        if name not in run.artifacts:
+            raise FileNotFoundError(f"run {run_id!r} has no artifact {name!r}")
+        return self.store.get(f"{run_id}/{name}")

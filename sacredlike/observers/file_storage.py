@@ -1,0 +1,179 @@
+"""FileStorageObserver: runs as folders of files in a local directory (Sacred's layout).
+
+See :mod:`sacredlike.observers._folder` for the layout. Flag: ``-F/--file_storage BASEDIR``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..errors import SinkRejected
+from ..registry import Sink, register_sink
+from ._folder import BlobStore, FolderObserver, FolderReader
+
+
+class LocalBlobStore(BlobStore):
+    """A :class:`BlobStore` in a local directory; ``put`` is temp file + ``os.replace``."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).expanduser().absolute()
+        self.location = str(self.root)
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if path != self.root.resolve() and self.root.resolve() not in path.parents:
+            raise SinkRejected(f"key {key!r} leaves the store at {self.location}")
+        return path
+
+    def put(self, key: str, data: bytes) -> None:
+        """Write atomically: a temporary file in the same folder, then ``os.replace``."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def append(self, key: str, data: bytes) -> None:
+        """Append in one ``write`` call."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "ab") as handle:
+            handle.write(data)
+
+    def get(self, key: str) -> bytes:
+        """Read the whole file."""
+        return self._path(key).read_bytes()
+
+    def put_file(self, key: str, path: str) -> None:
+        """Copy ``path`` in chunks to a temporary file, then ``os.replace``."""
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            with os.fdopen(descriptor, "wb") as handle, open(path, "rb") as source:
+                shutil.copyfileobj(source, handle, 1 << 20)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def list(self, prefix: str) -> list[str]:
+        """Names in the folder ``prefix``."""
+        folder = self._path(prefix) if prefix else self.root
+        try:
+            return os.listdir(folder)
+        except FileNotFoundError:
+            return []
+
+    def create_dir(self, key: str) -> bool:
+        """``mkdir``: atomic, fails if the folder exists."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self._path(key).mkdir()
+        except FileExistsError:
+            return False
+        return True
+
+    def exists(self, key: str) -> bool:
+        """Whether the file exists."""
+        return self._path(key).is_file()
+
+
+class FileStorageObserver(FolderObserver):
+    """Stores runs under ``basedir`` in Sacred's file layout.
+
+    Args:
+        basedir: the directory holding run folders (created if missing).
+        resource_dir / source_dir: where deduplicated resources and sources go (default
+            ``basedir/_resources`` and ``basedir/_sources``; must be inside ``basedir``).
+        template: accepted for compatibility with Sacred's signature; report rendering is
+            not supported and a non-None value is refused.
+        priority: observer priority (default 20).
+        copy_artifacts / copy_sources: see :class:`FolderObserver`.
+    """
+
+    def __init__(
+        self,
+        basedir: str | os.PathLike[str],
+        resource_dir: str | os.PathLike[str] | None = None,
+        source_dir: str | os.PathLike[str] | None = None,
+        template: str | None = None,
+        priority: int = 20,
+        copy_artifacts: bool = True,
+        copy_sources: bool = True,
+    ) -> None:
+        if template is not None:
+            raise ValueError("FileStorageObserver: template reports are not supported")
+        store = LocalBlobStore(basedir)
+        super().__init__(
+            store,
+            resource_dir=_inside(store, resource_dir, "_resources"),
+            source_dir=_inside(store, source_dir, "_sources"),
+            priority=priority,
+            copy_artifacts=copy_artifacts,
+            copy_sources=copy_sources,
+        )
+        self.basedir = str(store.root)
+
+    @property
+    def dir(self) -> str | None:
+        """The current run's folder (Sacred's attribute)."""
+        run_id = self.record.run_id
+        return None if run_id is None else os.path.join(self.basedir, str(run_id))
+
+    @classmethod
+    def from_flag(cls, value: str) -> FileStorageObserver:
+        """Build from ``-F BASEDIR``."""
+        return cls(value)
+
+    @classmethod
+    def create(cls, *args: Any, **kwargs: Any) -> FileStorageObserver:
+        """Sacred's old constructor name."""
+        return cls(*args, **kwargs)
+
+
+def _inside(store: LocalBlobStore, folder: str | os.PathLike[str] | None, default: str) -> str:
+    if folder is None:
+        return default
+    path = Path(folder).expanduser().absolute()
+    try:
+        return path.relative_to(store.root).as_posix()
+    except ValueError:
+        raise ValueError(
+            f"FileStorageObserver: {str(path)!r} must be inside the base directory {store.location}"
+        ) from None
+
+
+class FileStorageReader(FolderReader):
+    """Reads runs stored by :class:`FileStorageObserver` (or by Sacred) in a directory."""
+
+    def __init__(self, basedir: str | os.PathLike[str]) -> None:
+        super().__init__(LocalBlobStore(basedir))
+
+    @classmethod
+    def from_url(cls, url: str) -> FileStorageReader:
+        """From a path or a ``file://`` URL."""
+        return cls(url[len("file://") :] if url.startswith("file://") else url)
+
+
+register_sink(
+    Sink(
+        name="file_storage",
+        observer="sacredlike.observers.file_storage:FileStorageObserver",
+        reader="sacredlike.observers.file_storage:FileStorageReader",
+        schemes=("file",),
+        flag="--file_storage",
+        short_flag="-F",
+        metavar="BASEDIR",
+        help="add a file storage observer writing runs to BASEDIR",
+    )
+)

@@ -1,0 +1,292 @@
+"""Run: one execution of an experiment's command, and the status machine around it."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import mimetypes
+import os
+import random
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from .capture import make_capture
+from .captured import CapturedFunction
+from .dispatch import Dispatcher
+from .errors import SacredInterrupt
+from .heartbeat import Heartbeat
+from .metrics_logger import MetricsLogger
+from .settings import SETTINGS
+from .status import RunStatus
+
+RUN_FILE_NAMES = frozenset({"run.json", "config.json", "cout.txt", "info.json", "metrics.json"})
+"""Names an artifact may not take: the files of a run folder (see the file storage layout)."""
+
+
+def utcnow() -> _dt.datetime:
+    """The current time as a naive UTC datetime (what observers receive)."""
+    return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
+
+
+class SigTermInterrupt(SacredInterrupt):
+    """Raised in the main thread when the process receives SIGTERM during a run."""
+
+    STATUS = "INTERRUPTED"
+
+
+def check_artifact_name(name: str) -> str:
+    """Return ``name`` as a clean relative POSIX path, or raise ``ValueError`` saying why."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"artifact name must be a non-empty string, got {name!r}")
+    unified = name.replace("\\", "/")
+    path = PurePosixPath(unified)
+    if path.is_absolute() or (len(unified) > 1 and unified[1] == ":"):
+        raise ValueError(f"artifact name {name!r} is absolute; use a name relative to the run")
+    if ".." in path.parts:
+        raise ValueError(f"artifact name {name!r} leaves the run's folder ('..' is not allowed)")
+    clean = path.as_posix()
+    if clean in RUN_FILE_NAMES:
+        raise ValueError(
+            f"artifact name {name!r} is reserved for the run's own records; choose another name"
+        )
+    return clean
+
+
+class Run:
+    """One run of a command. Created by :meth:`Experiment.run`, not by users.
+
+    Attributes follow Sacred: ``_id, config, info, status, result, start_time, stop_time,
+    captured_out, observers, meta_info, experiment_info, host_info, beat_interval,
+    capture_mode, fail_trace``. ``log_scalar(name, value, step=None)`` is the metrics
+    logger's own method (bound at creation, so a training loop pays one call).
+    """
+
+    def __init__(
+        self,
+        *,
+        config: dict,
+        main_function: Callable[..., Any],
+        observers: Sequence[Any],
+        run_logger: logging.Logger,
+        experiment_info: dict,
+        host_info: dict,
+        meta_info: dict,
+        captured_functions: Iterable[CapturedFunction] = (),
+        pre_run_hooks: Iterable[Callable[[], Any]] = (),
+        post_run_hooks: Iterable[Callable[[], Any]] = (),
+        captured_out_filter: Callable[[str], str] | None = None,
+    ) -> None:
+        self._id: Any = None
+        self.config = config
+        self.main_function = main_function
+        self.observers = list(observers)
+        self.run_logger = run_logger
+        self.experiment_info = experiment_info
+        self.host_info = host_info
+        self.meta_info = meta_info
+        self.info: dict[str, Any] = {}
+        self.status: str = RunStatus.QUEUED.value
+        self.result: Any = None
+        self.start_time: _dt.datetime | None = None
+        self.stop_time: _dt.datetime | None = None
+        self.captured_out: str = ""
+        self.fail_trace: list[str] | None = None
+        self.beat_interval: float = 10.0
+        self.capture_mode: str = SETTINGS.CAPTURE_MODE
+        self.captured_out_filter = captured_out_filter
+        self.queue_only = False
+        self.unobserved = False
+        self.debug = False
+        self.pdb = False
+        self._captured_functions = list(captured_functions)
+        self._pre_run_hooks = list(pre_run_hooks)
+        self._post_run_hooks = list(post_run_hooks)
+        self._metrics = MetricsLogger()
+        self.log_scalar = self._metrics.log_scalar
+        self._rng = random.Random(config.get("seed"))
+        self._dispatcher: Dispatcher | None = None
+        self._capture = make_capture("no")
+
+    # -- used by user code ---------------------------------------------------------------
+    def add_artifact(
+        self,
+        filename: str | os.PathLike[str],
+        name: str | None = None,
+        metadata: dict | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        """Store the file ``filename`` with the run as artifact ``name`` (default: its basename).
+
+        Raises:
+            FileNotFoundError: the file does not exist.
+            ValueError: the name is absolute, leaves the run folder or is a reserved name.
+        """
+        path = Path(filename)
+        if not path.is_file():
+            raise FileNotFoundError(f"add_artifact: no such file: {os.fspath(filename)!r}")
+        name = check_artifact_name(path.name if name is None else name)
+        if content_type is None:
+            content_type = mimetypes.guess_type(name)[0]
+        self._emit(
+            "artifact_event",
+            name=name,
+            filename=str(path.resolve()),
+            metadata=metadata,
+            content_type=content_type,
+        )
+
+    def add_resource(self, filename: str | os.PathLike[str]) -> None:
+        """Record that the run used the file ``filename`` (stored once per content)."""
+        path = Path(filename)
+        if not path.is_file():
+            raise FileNotFoundError(f"add_resource: no such file: {os.fspath(filename)!r}")
+        self._emit("resource_event", filename=str(path.resolve()))
+
+    def open_resource(self, filename: str | os.PathLike[str], mode: str = "r") -> IO[Any]:
+        """Open ``filename`` for reading and record it as a resource."""
+        self.add_resource(filename)
+        return open(filename, mode)
+
+    def next_seed(self) -> int:
+        """A fresh seed derived from the run's root seed (``_seed`` of captured functions)."""
+        return self._rng.randint(0, 2**31 - 1)
+
+    def random_state(self, seed: int) -> Any:
+        """``_rnd``: a numpy RandomState if numpy is imported, else ``random.Random``."""
+        numpy = sys.modules.get("numpy")
+        if numpy is not None:
+            return numpy.random.RandomState(seed)
+        return random.Random(seed)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def __call__(self, *args: Any) -> Any:
+        """Execute the run: start observers, run main, end with the right status."""
+        self._dispatcher = Dispatcher(
+            [] if self.unobserved else self.observers,
+            raise_errors=SETTINGS.OBSERVER_ERRORS == "raise",
+        )
+        if self.queue_only:
+            self._id = self._dispatcher.start(
+                "queued", self._id, queue_time=utcnow(), **self._start_arguments()
+            )
+            self.status = RunStatus.QUEUED.value
+            return None
+        self._seed_global_generators()
+        self._capture = make_capture(self.capture_mode)
+        self._capture.start()
+        try:
+            self.start_time = utcnow()
+            self._id = self._dispatcher.start(
+                "started", self._id, start_time=self.start_time, **self._start_arguments()
+            )
+        except BaseException:
+            self._capture.stop()
+            raise
+        self.status = RunStatus.RUNNING.value
+        self.run_logger.info("Started run with ID %r", self._id)
+        for function in self._captured_functions:
+            function.bind_run(self, self.config)
+        heartbeat = Heartbeat(self._beat, self.beat_interval)
+        heartbeat.start()
+        restore_sigterm = _raise_on_sigterm()
+        try:
+            for hook in self._pre_run_hooks:
+                hook()
+            self.result = self.main_function(*args)
+            for hook in self._post_run_hooks:
+                hook()
+            self._end(heartbeat)
+            self._dispatcher.raise_deferred()
+        except (KeyboardInterrupt, SacredInterrupt) as interrupt:
+            self._end(heartbeat)
+            self.status = str(getattr(interrupt, "STATUS", RunStatus.INTERRUPTED.value))
+            self.run_logger.warning("Run %r interrupted (%s)", self._id, self.status)
+            self._dispatcher.finish(
+                "interrupted_event", interrupt_time=self.stop_time, status=self.status
+            )
+            raise
+        except BaseException as error:
+            self._end(heartbeat)
+            self.status = RunStatus.FAILED.value
+            self.fail_trace = traceback.format_exception(error)
+            self.run_logger.error("Run %r failed: %s", self._id, error)
+            self._dispatcher.finish(
+                "failed_event", fail_time=self.stop_time, fail_trace=self.fail_trace
+            )
+            raise
+        else:
+            self.status = RunStatus.COMPLETED.value
+            self.run_logger.info(
+                "Completed run %r after %s", self._id, self.stop_time - self.start_time
+            )
+            self._dispatcher.finish("completed_event", stop_time=self.stop_time, result=self.result)
+        finally:
+            restore_sigterm()
+            for function in self._captured_functions:
+                function.bind_run(None, {})
+        return self.result
+
+    def _start_arguments(self) -> dict[str, Any]:
+        return {
+            "ex_info": self.experiment_info,
+            "command": self.meta_info.get("command", self.main_function.__name__),
+            "host_info": self.host_info,
+            "config": self.config,
+            "meta_info": self.meta_info,
+        }
+
+    def _end(self, heartbeat: Heartbeat) -> None:
+        """Stop beats and capture, then deliver the final beat (idempotent)."""
+        if self.stop_time is not None:
+            return
+        heartbeat.stop()
+        self._capture.stop()
+        self.stop_time = utcnow()
+        self._beat()
+
+    def _beat(self) -> None:
+        self._capture.flush()
+        text = self._capture.text()
+        if self.captured_out_filter is not None and text:
+            text = self.captured_out_filter(text)
+        self.captured_out = text
+        assert self._dispatcher is not None
+        self._dispatcher.beat(self._metrics.drain(), self.info, text, utcnow(), self.result)
+
+    def _emit(self, method: str, **kwargs: Any) -> None:
+        if self._dispatcher is None:
+            raise RuntimeError(
+                f"{method.split('_')[0]}s can only be added while the run is running"
+            )
+        self._dispatcher.event(method, **kwargs)
+
+    def _seed_global_generators(self) -> None:
+        seed = self.config.get("seed")
+        if seed is None:
+            return
+        random.seed(seed)
+        numpy = sys.modules.get("numpy")
+        if numpy is not None:
+            numpy.random.seed(seed % 2**32)
+        torch = sys.modules.get("torch")
+        if torch is not None and hasattr(torch, "manual_seed"):
+            torch.manual_seed(seed)
+
+
+def _raise_on_sigterm() -> Callable[[], None]:
+    """Turn SIGTERM into :class:`SigTermInterrupt` in the main thread; return the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum: int, frame: Any) -> None:
+        raise SigTermInterrupt("received SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    if previous is None:  # installed from C code: nothing Python can put back but the default
+        previous = signal.SIG_DFL
+    return lambda: signal.signal(signal.SIGTERM, previous)
