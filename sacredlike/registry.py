@@ -25,6 +25,7 @@ from .errors import MissingExtra, UnknownSink
 BUILTIN_SINK_MODULES = (
     "sacredlike.observers.file_storage",
     "sacredlike.observers.mongo",
+    "sacredlike.observers.sql",
 )
 ENTRY_POINT_GROUP = "sacredlike.sinks"
 

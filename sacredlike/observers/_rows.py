@@ -1,0 +1,136 @@
+"""A run as rows in a SQL database: the observer of the rows family.
+
+The tables are described in :mod:`sacredlike.observers._rows_schema` (and ``docs/sql.md``);
+the statements live in :mod:`sacredlike.observers._rows_store`. This module holds the event
+logic only and imports SQLAlchemy lazily, so it loads without the ``sql`` extra.
+
+Per event, one transaction:
+
+* ``started_event`` / ``queued_event``: get or create the experiment and host rows, insert
+  the run; the database allocates the integer id (``run.id``) unless one was preset.
+* ``heartbeat_event`` and the terminal events: update only the columns that changed since
+  the last successful write (:class:`~sacredlike.record.RunRecord`), and append the new part
+  of the captured output (``||`` / ``CONCAT``) instead of rewriting it.
+* ``log_metrics``: every point in one bulk insert (``COPY`` on PostgreSQL with psycopg).
+* ``artifact_event`` / ``resource_event``: the file streamed in chunks.
+
+A failed write raises :class:`~sacredlike.errors.SinkUnavailable` or
+:class:`~sacredlike.errors.SinkRejected`; what was not written stays pending in the record
+and goes out with the next event (metrics are offered again by the dispatcher).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from types import ModuleType
+from typing import Any
+
+from ..errors import MissingExtra
+from ..record import RunRecord
+from .base import RunObserver
+
+
+def load(module: str) -> ModuleType:
+    """Import a SQLAlchemy-based module of this family (``"_rows_store"``, ...).
+
+    Raises:
+        MissingExtra: SQLAlchemy is not installed.
+    """
+    if importlib.util.find_spec("sqlalchemy") is None:
+        raise MissingExtra("sql", "sql", "sqlalchemy")
+    return importlib.import_module(f"{__package__}.{module}")
+
+
+class RowsObserver(RunObserver):
+    """Records runs as rows of a SQL database (SQLite, PostgreSQL, MariaDB/MySQL).
+
+    Args:
+        engine: a SQLAlchemy engine on the database; missing tables are created.
+        priority: observers with a higher priority are called first.
+
+    Raises:
+        SinkUnavailable: the database cannot be reached.
+        SinkRejected: the database holds tables this version cannot write to.
+    """
+
+    def __init__(self, engine: Any, priority: int = 40) -> None:
+        store_module = load("_rows_store")
+        shown = engine.url.render_as_string(hide_password=True)
+        self.priority = priority
+        self.store = store_module.RowStore(engine, shown)
+        self.store.ensure_schema()
+        self._record = RunRecord()
+        self._key: int | None = None
+        self._captured_out: str | None = None
+
+    @property
+    def engine(self) -> Any:
+        """The SQLAlchemy engine the observer writes to."""
+        return self.store.engine
+
+    # -- start ------------------------------------------------------------------------
+    def queued_event(self, ex_info, command, host_info, queue_time, config, meta_info, _id):
+        """Insert a QUEUED run and return its id."""
+        self._record = RunRecord()
+        self._record.queued(ex_info, command, host_info, queue_time, config, meta_info)
+        return self._insert(_id)
+
+    def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
+        """Insert a RUNNING run and return its id (an int unless ``_id`` was preset)."""
+        self._record = RunRecord()
+        self._record.started(ex_info, command, host_info, start_time, config, meta_info)
+        return self._insert(_id)
+
+    def _insert(self, preset_id: Any) -> Any:
+        self._captured_out = None
+        changes = self._record.changes()
+        self._key = self.store.add_run(changes, preset_id)
+        self._record.run_id = self._key if preset_id is None else preset_id
+        self._record.mark_stored(changes)
+        return self._record.run_id
+
+    # -- updates ------------------------------------------------------------------------
+    def heartbeat_event(self, info, captured_out, beat_time, result) -> None:
+        """Write the changed columns and the new part of the captured output."""
+        self._record.heartbeat(info, beat_time, result)
+        self._captured_out = captured_out
+        self._flush()
+
+    def completed_event(self, stop_time, result) -> None:
+        """Mark the run COMPLETED."""
+        self._record.completed(stop_time, result)
+        self._flush()
+
+    def interrupted_event(self, interrupt_time, status) -> None:
+        """Mark the run with its interrupt status."""
+        self._record.interrupted(interrupt_time, status)
+        self._flush()
+
+    def failed_event(self, fail_time, fail_trace) -> None:
+        """Mark the run FAILED with its traceback."""
+        self._record.failed(fail_time, fail_trace)
+        self._flush()
+
+    def _flush(self) -> None:
+        """Write whatever the record holds that the database does not, in one transaction."""
+        changes = self._record.changes()
+        delta = self._record.output.delta(self._captured_out)
+        self.store.update_run(self._key, changes, delta)
+        self._record.mark_stored(changes)
+        self._record.output.mark_stored()
+
+    def log_metrics(self, metrics_by_name, info) -> None:
+        """Insert the new metric points in bulk."""
+        self.store.add_metrics(self._run_key, metrics_by_name)
+
+    def artifact_event(self, name, filename, metadata=None, content_type=None) -> None:
+        """Store an artifact file, streamed in chunks."""
+        self.store.add_artifact(self._run_key, name, filename, metadata, content_type)
+
+    def resource_event(self, filename) -> None:
+        """Store a resource file once per content and link it to the run."""
+        self.store.add_resource(self._run_key, filename)
+
+    @property
+    def _run_key(self) -> str:
+        return str(self._record.run_id)

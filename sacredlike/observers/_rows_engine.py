@@ -1,0 +1,198 @@
+"""Opening a database for the rows family, and the one translation of its errors.
+
+:func:`open_engine` turns a URL into a SQLAlchemy engine with the settings every writer and
+reader relies on (our default drivers, utf8mb4, READ COMMITTED on MariaDB, write-locking
+transactions on SQLite, fractional connect timeouts, dead-connection detection), and checks
+it can connect. :func:`translate` maps a driver error to
+:class:`~sacredlike.errors.SinkUnavailable` (connection trouble, deadlock: retrying may help)
+or :class:`~sacredlike.errors.SinkRejected` (the data or statement was refused).
+:func:`exclusive` gives a transaction that holds the database-wide lock of this family.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.pool import StaticPool
+
+from ..errors import MissingExtra, ObserverError, SinkError, SinkRejected, SinkUnavailable
+
+INSTALL_HINT = 'pip install "sacredlike[sql]"'
+_DEFAULT_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
+_MYSQL = ("mysql", "mariadb")
+_LOCK_NAME = "sacredlike"
+LOCK_TIMEOUT = 60
+"""Seconds to wait for the database-wide lock before giving up (MariaDB)."""
+
+
+def mask(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (works on malformed URLs too)."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def parse_url(url: str) -> sa.URL:
+    """Parse a database URL, choosing our drivers when the URL names none.
+
+    Raises:
+        ObserverError: the URL is not a database URL.
+    """
+    try:
+        parsed = sa.make_url(url)
+    except exc.ArgumentError as error:
+        raise ObserverError(
+            f"not a database URL: {mask(str(url))!r}; expected e.g. sqlite:///runs.db, "
+            "postgresql://user@host/db or mysql://user@host/db"
+        ) from error
+    default = _DEFAULT_DRIVERS.get(parsed.drivername)
+    if default is not None:
+        parsed = parsed.set(drivername=default)
+    if parsed.get_backend_name() in _MYSQL and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return parsed
+
+
+def open_engine(url: str, echo: bool = False) -> sa.Engine:
+    """An engine on the database at ``url``, after checking that it accepts connections.
+
+    Raises:
+        ObserverError: malformed URL or unknown database kind.
+        MissingExtra: the database driver is not installed.
+        SinkUnavailable: the database refuses the connection.
+    """
+    parsed = parse_url(url)
+    shown = mask(str(url))
+    options: dict[str, Any] = {
+        "echo": echo,
+        "pool_pre_ping": True,
+    }
+    backend = parsed.get_backend_name()
+    if backend in _MYSQL:
+        options.update(isolation_level="READ COMMITTED", connect_args={"connect_timeout": 10})
+    elif backend == "postgresql":
+        options["connect_args"] = {"connect_timeout": 10}
+    elif backend == "sqlite":
+        options["connect_args"] = {"timeout": LOCK_TIMEOUT, "check_same_thread": False}
+        if parsed.database in (None, "", ":memory:"):
+            options["poolclass"] = StaticPool
+    try:
+        engine = sa.create_engine(parsed, **options)
+    except ModuleNotFoundError as error:
+        missing = MissingExtra("sql", "sql", error.name or str(error))
+        missing.args = (f"cannot open {shown}: {missing}",)
+        raise missing from error
+    except exc.NoSuchModuleError as error:
+        raise ObserverError(
+            f"unknown database kind in {shown!r}: {error}; use sqlite, postgresql or mysql"
+        ) from error
+    if backend == "sqlite":
+        _lock_sqlite_on_begin(engine)
+    try:
+        with engine.connect():
+            pass
+    except exc.DBAPIError as error:
+        engine.dispose()
+        raise translate(error, shown, "connect") from error
+    return engine
+
+
+def _lock_sqlite_on_begin(engine: sa.Engine) -> None:
+    """Make every SQLite transaction ``BEGIN IMMEDIATE`` (take the write lock up front).
+
+    With the driver's default deferred transactions, two processes that read and then
+    write would fail with "database is locked" instead of waiting for each other.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def translate(error: exc.DBAPIError, shown_url: str, what: str) -> SinkError:
+    """The sacredlike error for a driver error raised while doing ``what``."""
+    reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    if error.connection_invalidated or isinstance(
+        error, (exc.OperationalError, exc.InterfaceError)
+    ):
+        return SinkUnavailable(
+            f"SQL store {shown_url}: could not {what}: {reason} "
+            "(is the database server running and the URL right?)"
+        )
+    return SinkRejected(f"SQL store {shown_url}: could not {what}: {reason}")
+
+
+@contextmanager
+def exclusive(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A transaction holding this family's database-wide lock; commits on success.
+
+    PostgreSQL: a transaction advisory lock keyed by the current schema. MariaDB/MySQL:
+    ``GET_LOCK`` named after the database, released after the commit. SQLite: every
+    transaction already holds the write lock (``BEGIN IMMEDIATE``).
+    """
+    with engine.connect() as conn:
+        backend = conn.dialect.name
+        if backend == "postgresql":
+            conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext(:name || current_schema()))"),
+                {"name": _LOCK_NAME},
+            )
+        elif backend in _MYSQL:
+            _mysql_get_lock(conn)
+        try:
+            yield conn
+            conn.commit()
+        finally:
+            if backend in _MYSQL and not conn.invalidated:
+                conn.rollback()
+                conn.execute(sa.text("SELECT RELEASE_LOCK(CONCAT(:name, DATABASE()))"), _lock(0))
+                conn.commit()
+
+
+def _lock(timeout: int) -> dict[str, Any]:
+    return {"name": _LOCK_NAME, "timeout": timeout}
+
+
+def _mysql_get_lock(conn: sa.Connection) -> None:
+    got = conn.execute(
+        sa.text("SELECT GET_LOCK(CONCAT(:name, DATABASE()), :timeout)"), _lock(LOCK_TIMEOUT)
+    ).scalar()
+    conn.commit()
+    if got != 1:
+        raise SinkUnavailable(f"could not take the sacredlike lock within {LOCK_TIMEOUT} s")
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` (flattened data) made storable in every JSON column.
+
+    Datetimes become ISO strings; NaN and infinities become ``"nan"``, ``"inf"``,
+    ``"-inf"`` (PostgreSQL's JSONB and MariaDB's JSON check reject bare ``NaN``).
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return nonfinite_text(value)
+    if isinstance(value, _dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def nonfinite_text(value: float) -> str:
+    """``"nan"``, ``"inf"`` or ``"-inf"`` for a non-finite float (``float()`` reads them back)."""
+    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")

@@ -1,0 +1,267 @@
+"""Reading runs back from the rows family's tables (the reader of the SQL sink).
+
+Filters of a :class:`~sacredlike.observers.base.RunQuery` run in SQL where the databases
+agree on their meaning: status, start-time bounds, newest-first order and the limit; the
+experiment regex is matched in Python against the (few) experiment names, then pushed down as
+a name list; config values are pushed down as JSON tests (``@>`` on PostgreSQL,
+``JSON_CONTAINS`` on MariaDB, ``json_extract`` on SQLite) for strings and numbers, and every
+config filter is re-checked in Python with :meth:`RunQuery.matches`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..errors import RunNotFound
+from . import _rows_schema as tables
+from ._rows_engine import open_engine
+from ._rows_store import canonical_int
+from .base import MetricSeries, RunQuery, RunReader, StoredRun
+
+_LISTED = (
+    tables.run.c.id,
+    tables.run.c.run_id,
+    tables.run.c.command,
+    tables.run.c.status,
+    tables.run.c.config,
+    tables.run.c.info,
+    tables.run.c.meta,
+    tables.run.c.result,
+    tables.run.c.start_time,
+    tables.run.c.stop_time,
+    tables.run.c.heartbeat,
+    tables.run.c.queue_time,
+    tables.run.c.fail_trace,
+    tables.experiment.c.name,
+    tables.experiment.c.ex_info,
+    tables.host.c.host_info,
+)
+
+
+class RowsReader(RunReader):
+    """Reads runs stored by :class:`~sacredlike.observers.sql.SqlObserver`.
+
+    Args:
+        engine: a SQLAlchemy engine on the database.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> RowsReader:
+        """Open a reader on the database at ``url`` (same URLs as ``SqlObserver``).
+
+        Raises:
+            ObserverError: malformed URL. MissingExtra: driver not installed.
+            SinkUnavailable: the database refuses the connection.
+        """
+        return cls(open_engine(url))
+
+    def close(self) -> None:
+        """Close the reader's database connections."""
+        self.engine.dispose()
+
+    # -- runs ---------------------------------------------------------------------------
+    def find_runs(self, query: RunQuery | None = None) -> list[StoredRun]:
+        """Runs matching ``query``, newest start (or queue time) first; no captured output."""
+        query = query or RunQuery()
+        with self.engine.connect() as conn:
+            if tables.current_version(conn) is None:
+                return []
+            statement = self._filtered(conn, query)
+            if statement is None:
+                return []
+            found: list[StoredRun] = []
+            for row in conn.execute(statement):
+                stored = _stored_run(row)
+                if query.matches(stored):
+                    found.append(stored)
+                if query.limit is not None and len(found) >= query.limit:
+                    break
+            _attach_artifacts(conn, found)
+        return found
+
+    def _filtered(self, conn: sa.Connection, query: RunQuery) -> sa.Select | None:
+        run = tables.run
+        statement = _runs_select(_LISTED)
+        if query.experiment is not None:
+            names = conn.execute(sa.select(tables.experiment.c.name).distinct()).scalars()
+            wanted = [name for name in names if re.search(query.experiment, name or "")]
+            if not wanted:
+                return None
+            statement = statement.where(tables.experiment.c.name.in_(wanted))
+        statuses = query.statuses()
+        if statuses is not None:
+            statement = statement.where(run.c.status.in_(statuses))
+        if query.started_after is not None:
+            statement = statement.where(run.c.start_time >= query.started_after)
+        if query.started_before is not None:
+            statement = statement.where(run.c.start_time < query.started_before)
+        for key, value in query.config.items():
+            clause = _config_test(conn.dialect.name, key, value)
+            if clause is not None:
+                statement = statement.where(clause)
+        newest = sa.func.coalesce(run.c.start_time, run.c.queue_time)
+        statement = statement.order_by(newest.desc(), run.c.id.desc())
+        if query.limit is not None and not query.config:
+            statement = statement.limit(query.limit)
+        return statement
+
+    def get_run(self, run_id: Any) -> StoredRun:
+        """One run with its captured output and artifact names.
+
+        Raises:
+            RunNotFound: no run ``run_id``.
+        """
+        columns = (*_LISTED, tables.run.c.captured_out)
+        with self.engine.connect() as conn:
+            self._check_run(conn, run_id)
+            statement = _runs_select(columns).where(tables.run.c.run_id == str(run_id))
+            stored = _stored_run(conn.execute(statement).one())
+            _attach_artifacts(conn, [stored])
+        return stored
+
+    def _check_run(self, conn: sa.Connection, run_id: Any) -> None:
+        known = tables.current_version(conn) is not None and (
+            conn.execute(
+                sa.select(tables.run.c.id).where(tables.run.c.run_id == str(run_id))
+            ).first()
+            is not None
+        )
+        if not known:
+            shown = self.engine.url.render_as_string(hide_password=True)
+            raise RunNotFound(f"no run {run_id!r} in {shown}")
+
+    # -- metrics ------------------------------------------------------------------------
+    def get_metrics(
+        self, run_id: Any, names: Iterable[str] | None = None
+    ) -> dict[str, MetricSeries]:
+        """Every point of the run's metrics (only ``names`` when given), in logging order.
+
+        Raises:
+            RunNotFound: no run ``run_id``.
+        """
+        m = tables.metrics
+        statement = sa.select(m.c.name, m.c.step, m.c.value, m.c.nonfinite, m.c.timestamp)
+        statement = statement.where(m.c.run_id == str(run_id)).order_by(m.c.id)
+        if names is not None:
+            statement = statement.where(m.c.name.in_(list(names)))
+        series: dict[str, MetricSeries] = {}
+        with self.engine.connect() as conn:
+            self._check_run(conn, run_id)
+            for name, step, value, nonfinite, stamp in conn.execute(statement):
+                entry = series.get(name)
+                if entry is None:
+                    entry = series[name] = MetricSeries(name)
+                entry.steps.append(step)
+                entry.values.append(float(nonfinite) if nonfinite else value)
+                entry.timestamps.append(stamp)
+        return series
+
+    # -- artifacts ----------------------------------------------------------------------
+    def get_artifact(self, run_id: Any, name: str) -> bytes:
+        """The content of artifact ``name`` of the run.
+
+        Raises:
+            RunNotFound: no run ``run_id``. FileNotFoundError: the run has no such artifact.
+        """
+        return b"".join(self.iter_artifact(run_id, name))
+
+    def iter_artifact(self, run_id: Any, name: str) -> Iterator[bytes]:
+        """The content of artifact ``name`` piece by piece (one chunk in memory at a time).
+
+        Raises:
+            RunNotFound: no run ``run_id``. FileNotFoundError: the run has no such artifact.
+        """
+        a, chunk = tables.artifact, tables.artifact_chunk
+        with self.engine.connect() as conn:
+            self._check_run(conn, run_id)
+            statement = (
+                sa.select(a.c.artifact_id, a.c.content)
+                .where(a.c.run_id == str(run_id), a.c.filename == name)
+                .order_by(a.c.artifact_id.desc())
+            )
+            row = conn.execute(statement).first()
+            if row is None:
+                raise FileNotFoundError(f"run {run_id!r} has no artifact {name!r}")
+            key, content = row
+            if content is not None:
+                yield bytes(content)
+                return
+            seqs = conn.execute(
+                sa.select(chunk.c.seq).where(chunk.c.artifact_id == key).order_by(chunk.c.seq)
+            ).scalars()
+            for seq in list(seqs):
+                data = sa.select(chunk.c.data).where(chunk.c.artifact_id == key, chunk.c.seq == seq)
+                yield bytes(conn.execute(data).scalar_one())
+
+
+def _runs_select(columns: Iterable[Any]) -> sa.Select:
+    joined = tables.run.outerjoin(tables.experiment).outerjoin(tables.host)
+    return sa.select(*columns).select_from(joined)
+
+
+def _public_id(run_id: str) -> Any:
+    """The run id as the observer returned it: an int when it is one, else the text."""
+    numeric = canonical_int(run_id)
+    return run_id if numeric is None else numeric
+
+
+def _stored_run(row: Any) -> StoredRun:
+    mapping: Mapping[str, Any] = row._mapping
+    trace = mapping["fail_trace"]
+    return StoredRun(
+        id=_public_id(mapping["run_id"]),
+        experiment_name=mapping["name"],
+        status=mapping["status"],
+        command=mapping["command"],
+        config=mapping["config"] or {},
+        info=mapping["info"] or {},
+        result=mapping["result"],
+        start_time=mapping["start_time"],
+        stop_time=mapping["stop_time"],
+        heartbeat=mapping["heartbeat"],
+        queue_time=mapping["queue_time"],
+        host=mapping["host_info"] or {},
+        meta=mapping["meta"] or {},
+        experiment=mapping["ex_info"] or {},
+        fail_trace=trace.splitlines(keepends=True) if trace is not None else None,
+        captured_out=mapping.get("captured_out"),
+    )
+
+
+def _attach_artifacts(conn: sa.Connection, runs: list[StoredRun]) -> None:
+    if not runs:
+        return
+    by_id = {str(stored.id): stored for stored in runs}
+    a = tables.artifact
+    statement = (
+        sa.select(a.c.run_id, a.c.filename)
+        .where(a.c.run_id.in_(list(by_id)))
+        .order_by(a.c.artifact_id)
+    )
+    for run_id, filename in conn.execute(statement):
+        by_id[run_id].artifacts.append(filename)
+
+
+def _config_test(dialect: str, dotted_key: str, value: Any) -> Any:
+    """A SQL test that keeps every run whose config entry may equal ``value``, or None."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    config = tables.run.c.config
+    parts = dotted_key.split(".")
+    if dialect == "postgresql":
+        nested: Any = value
+        for part in reversed(parts):
+            nested = {part: nested}
+        return config.contains(nested)
+    path = "$" + "".join('."{}"'.format(part.replace('"', '\\"')) for part in parts)
+    if dialect in ("mysql", "mariadb"):
+        return sa.func.json_contains(config, json.dumps(value), path) == 1
+    return sa.func.json_extract(config, path) == value

@@ -1,0 +1,424 @@
+"""The writes of the rows family: one transaction per event, retried on lost connections.
+
+:class:`RowStore` owns an engine; each public method is one event's transaction. A call
+that fails with connection trouble is retried a few times with growing pauses
+(:data:`RETRY_DELAYS`, reconnecting on the way); then it raises
+:class:`~sacredlike.errors.SinkUnavailable` and the observer keeps what was not written for
+its next event. Table layout: :mod:`sacredlike.observers._rows_schema`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import exc
+
+from ..errors import SinkRejected, SinkUnavailable
+from ..serialize import number
+from . import _rows_schema as tables
+from ._rows_engine import exclusive, json_safe, nonfinite_text, translate
+
+logger = logging.getLogger(__name__)
+
+RETRY_DELAYS = (0.1, 0.5, 2.0)
+"""Pauses (seconds) between the attempts of one event's transaction."""
+
+_T = TypeVar("_T")
+_DIRECT = ("command", "start_time", "queue_time", "heartbeat", "stop_time", "status")
+_JSON_FIELDS = ("config", "info", "result")
+_METRIC_COLUMNS = ("run_id", "name", "step", "value", "nonfinite", "timestamp")
+
+
+class RowStore:
+    """The database side of one SQL observer.
+
+    Args:
+        engine: a SQLAlchemy engine (see :func:`~._rows_engine.open_engine`).
+        shown_url: the URL with its password masked, for messages.
+    """
+
+    def __init__(self, engine: sa.Engine, shown_url: str) -> None:
+        self.engine = engine
+        self.shown_url = shown_url
+
+    # -- transactions -------------------------------------------------------------------
+    def transaction(
+        self, what: str, work: Callable[[sa.Connection], _T], locked: bool = False
+    ) -> _T:
+        """Run ``work(conn)`` in one transaction (holding the family lock if ``locked``).
+
+        Raises:
+            SinkUnavailable: the database stayed unreachable through every retry.
+            SinkRejected: the database refused the statements.
+        """
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                opened = exclusive(self.engine) if locked else self.engine.begin()
+                with opened as conn:
+                    return work(conn)
+            except exc.DBAPIError as error:
+                failure = translate(error, self.shown_url, what)
+                if delay is None or not isinstance(failure, SinkUnavailable):
+                    raise failure from error
+                logger.warning("%s; retrying in %.1f s", failure, delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def ensure_schema(self) -> None:
+        """Create the tables if missing (safe when many processes start at once).
+
+        Raises:
+            SinkRejected: the database holds Sacred's own tables or a newer schema.
+        """
+        with self.engine.connect() as conn:
+            if tables.current_version(conn) == tables.SCHEMA_VERSION:
+                return
+        self.transaction("create the tables", self._create_or_upgrade, locked=True)
+
+    def _create_or_upgrade(self, conn: sa.Connection) -> None:
+        version = tables.current_version(conn)
+        if version is None:
+            if sa.inspect(conn).has_table(tables.run.name):
+                raise SinkRejected(
+                    f"SQL store {self.shown_url} holds a 'run' table without sacredlike's "
+                    "schema version (a Sacred 0.8 database?); use a new database or schema"
+                )
+            tables.create(conn)
+        elif version < tables.SCHEMA_VERSION:
+            tables.upgrade(conn, version)
+        elif version > tables.SCHEMA_VERSION:
+            raise SinkRejected(
+                f"SQL store {self.shown_url} has schema version {version}, newer than the "
+                f"{tables.SCHEMA_VERSION} this sacredlike knows; upgrade sacredlike"
+            )
+
+    # -- runs ---------------------------------------------------------------------------
+    def add_run(self, fields: Mapping[str, Any], preset_id: Any) -> int:
+        """Insert a run (started or queued) with its experiment and host rows.
+
+        Args:
+            fields: the :class:`~sacredlike.record.RunRecord` fields.
+            preset_id: the run id chosen elsewhere, or None to let the database allocate it.
+
+        Returns:
+            The run's ``run.id`` (equal to the run id when ``preset_id`` is None).
+        """
+
+        def work(conn: sa.Connection) -> int:
+            values = run_values(fields)
+            values["experiment_id"] = _experiment_id(conn, fields.get("experiment") or {})
+            values["host_id"] = _host_id(conn, fields.get("host") or {})
+            numeric = canonical_int(preset_id)
+            if preset_id is not None:
+                values["run_id"] = str(preset_id)
+            if numeric is not None:
+                values["id"] = numeric
+            key = conn.execute(sa.insert(tables.run).values(values)).inserted_primary_key[0]
+            if preset_id is None:
+                update = sa.update(tables.run).where(tables.run.c.id == key)
+                conn.execute(update.values(run_id=str(key)))
+            elif numeric is not None and conn.dialect.name == "postgresql":
+                conn.execute(
+                    sa.text(
+                        "SELECT setval(pg_get_serial_sequence('run', 'id'), "
+                        "(SELECT MAX(id) FROM run))"
+                    )
+                )
+            return int(key)
+
+        return self.transaction("insert the run", work, locked=True)
+
+    def update_run(self, key: int, fields: Mapping[str, Any], output: Any = None) -> None:
+        """Update the changed ``fields`` of run ``key`` and apply an output delta.
+
+        Args:
+            key: the run's ``run.id``.
+            fields: changed :class:`~sacredlike.record.RunRecord` fields.
+            output: an :class:`~sacredlike.record.OutputDelta` or None.
+        """
+        values = run_values(fields)
+        if output is not None:
+            column = tables.run.c.captured_out
+            values["captured_out"] = (
+                output.text if output.rewrite else sa.func.coalesce(column, "") + output.text
+            )
+        if not values:
+            return
+        statement = sa.update(tables.run).where(tables.run.c.id == key).values(values)
+        self.transaction("update the run", lambda conn: conn.execute(statement))
+
+    # -- metrics ------------------------------------------------------------------------
+    def add_metrics(self, run_id: str, metrics_by_name: Mapping[str, Mapping[str, Any]]) -> int:
+        """Insert every point of ``metrics_by_name`` in one bulk transaction.
+
+        Returns:
+            The number of points inserted.
+        """
+        rows = list(metric_rows(run_id, metrics_by_name))
+        if rows:
+            self.transaction("insert metrics", lambda conn: _insert_metrics(conn, rows))
+        return len(rows)
+
+    # -- files --------------------------------------------------------------------------
+    def add_artifact(
+        self,
+        run_id: str,
+        name: str,
+        path: str,
+        metadata: Any = None,
+        content_type: str | None = None,
+    ) -> None:
+        """Store the file at ``path`` as artifact ``name`` of the run (replacing a same name)."""
+        owner = tables.artifact
+
+        def work(conn: sa.Connection) -> None:
+            same = sa.select(owner.c.artifact_id).where(
+                owner.c.run_id == run_id, owner.c.filename == name
+            )
+            old = [row[0] for row in conn.execute(same)]
+            if old:
+                chunk = tables.artifact_chunk
+                conn.execute(sa.delete(chunk).where(chunk.c.artifact_id.in_(old)))
+                conn.execute(sa.delete(owner).where(owner.c.artifact_id.in_(old)))
+            values = {"run_id": run_id, "filename": name, "content_type": content_type}
+            values["meta"] = json_safe(metadata)
+            key = conn.execute(sa.insert(owner).values(values)).inserted_primary_key[0]
+            stored = _store_file(conn, tables.artifact_chunk, key, path)
+            conn.execute(sa.update(owner).where(owner.c.artifact_id == key).values(stored))
+
+        self.transaction(f"store artifact {name!r}", work)
+
+    def add_resource(self, run_id: str, path: str) -> str:
+        """Link the file at ``path`` to the run as a resource, storing it once per content.
+
+        Returns:
+            The file's md5 hex digest.
+        """
+        md5 = file_md5(path)
+        owner = tables.resource
+
+        def work(conn: sa.Connection) -> None:
+            same = sa.select(owner.c.resource_id).where(
+                owner.c.filename == path, owner.c.md5sum == md5
+            )
+            key = conn.execute(same.limit(1)).scalar()
+            if key is None:
+                added = sa.insert(owner).values(filename=path, md5sum=md5)
+                key = conn.execute(added).inserted_primary_key[0]
+                stored = _store_file(conn, tables.resource_chunk, key, path)
+                stored.pop("md5sum")
+                conn.execute(sa.update(owner).where(owner.c.resource_id == key).values(stored))
+            link = tables.runs_resources
+            linked = sa.select(link.c.run_id).where(
+                link.c.run_id == run_id, link.c.resource_id == key
+            )
+            if conn.execute(linked).first() is None:
+                conn.execute(sa.insert(link).values(run_id=run_id, resource_id=key))
+
+        self.transaction(f"store resource {path!r}", work)
+        return md5
+
+
+# -- values ------------------------------------------------------------------------------
+def run_values(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``run`` columns for RunRecord ``fields`` (experiment, host and files go elsewhere)."""
+    values = {key: fields[key] for key in _DIRECT if key in fields}
+    values.update((key, json_safe(fields[key])) for key in _JSON_FIELDS if key in fields)
+    if "fail_trace" in fields:
+        trace = fields["fail_trace"]
+        values["fail_trace"] = None if trace is None else "".join(trace)
+    if "meta" in fields:
+        meta = fields["meta"] or {}
+        priority = meta.get("priority")
+        values.update(
+            meta=json_safe(meta),
+            comment=meta.get("comment"),
+            priority=float(priority) if isinstance(priority, (int, float)) else None,
+        )
+    return values
+
+
+def canonical_int(value: Any) -> int | None:
+    """``value`` as an int if it is one, or the decimal text of a non-negative int."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit() and str(int(value)) == value:
+        return int(value)
+    return None
+
+
+def metric_rows(
+    run_id: str, metrics_by_name: Mapping[str, Mapping[str, Any]]
+) -> Iterable[tuple[Any, ...]]:
+    """Rows ``(run_id, name, step, value, nonfinite, timestamp)`` for the metrics table."""
+    for name, series in metrics_by_name.items():
+        for step, raw, stamp in zip(
+            series["steps"], series["values"], series["timestamps"], strict=True
+        ):
+            value = number(raw)
+            if isinstance(value, float) and not math.isfinite(value):
+                yield (run_id, name, int(step), None, nonfinite_text(value), stamp)
+            else:
+                yield (run_id, name, int(step), value, None, stamp)
+
+
+def _insert_metrics(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        columns = ", ".join(f'"{name}"' for name in _METRIC_COLUMNS)
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor, cursor.copy(f"COPY metrics ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    conn.execute(
+        sa.insert(tables.metrics), [dict(zip(_METRIC_COLUMNS, row, strict=True)) for row in rows]
+    )
+
+
+def file_md5(path: str) -> str:
+    """The md5 hex digest of a file, read in chunks."""
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        while block := handle.read(tables.CHUNK_SIZE):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _store_file(conn: sa.Connection, chunks: sa.Table, key: int, path: str) -> dict[str, Any]:
+    """Store a file's bytes for owner ``key``: inline if small, else chunk by chunk.
+
+    At most three chunks are in memory at a time, whatever the file's size.
+
+    Returns:
+        The owner columns to set: ``content`` (None when chunked), ``size`` and ``md5sum``.
+    """
+    owner_column = next(iter(chunks.primary_key.columns)).name
+    with open(path, "rb") as handle:
+        blocks = iter(lambda: handle.read(tables.CHUNK_SIZE), b"")
+        first, second = next(blocks, b""), next(blocks, b"")
+        if not second:
+            md5 = hashlib.md5(first).hexdigest()
+            return {"content": first, "size": len(first), "md5sum": md5}
+        digest, size = hashlib.md5(), 0
+        for seq, block in enumerate(itertools.chain((first, second), blocks)):
+            digest.update(block)
+            size += len(block)
+            row = {owner_column: key, "seq": seq, "data": block}
+            conn.execute(sa.insert(chunks).values(row))
+    return {"content": None, "size": size, "md5sum": digest.hexdigest()}
+
+
+# -- experiment and host rows --------------------------------------------------------------
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def _get_or_create(
+    conn: sa.Connection,
+    table: sa.Table,
+    key: Mapping[str, Any],
+    more: Callable[[], Mapping[str, Any]] = dict,
+) -> tuple[int, bool]:
+    """The primary key of the row of ``table`` matching ``key``, inserted if missing.
+
+    Callers hold the family lock, so select-then-insert cannot race.
+
+    Returns:
+        ``(primary key, whether the row was created now)``.
+    """
+    pk = next(iter(table.primary_key.columns))
+    match = sa.select(pk).where(*(table.c[name] == value for name, value in key.items()))
+    found = conn.execute(match.limit(1)).scalar()
+    if found is not None:
+        return found, False
+    inserted = conn.execute(sa.insert(table).values({**key, **more()}))
+    return inserted.inserted_primary_key[0], True
+
+
+def _experiment_id(conn: sa.Connection, ex_info: Mapping[str, Any]) -> int:
+    key = {"md5sum": _digest(ex_info)}
+    experiment_id, created = _get_or_create(
+        conn,
+        tables.experiment,
+        key,
+        lambda: {
+            "name": ex_info.get("name"),
+            "base_dir": ex_info.get("base_dir"),
+            "ex_info": json_safe(dict(ex_info)),
+        },
+    )
+    if created:
+        _link_experiment_parts(conn, experiment_id, ex_info)
+    return experiment_id
+
+
+def _link_experiment_parts(
+    conn: sa.Connection, experiment_id: int, ex_info: Mapping[str, Any]
+) -> None:
+    base_dir = ex_info.get("base_dir") or ""
+    links: list[tuple[sa.Table, int]] = []
+    for filename, md5 in ex_info.get("sources") or ():
+        source_id, _ = _get_or_create(
+            conn,
+            tables.source,
+            {"filename": filename, "md5sum": md5},
+            lambda filename=filename: {"content": _read_source(base_dir, filename)},
+        )
+        links.append((tables.experiments_sources, source_id))
+    for requirement in ex_info.get("dependencies") or ():
+        name, _, version = str(requirement).partition("==")
+        dependency_id, _ = _get_or_create(
+            conn, tables.dependency, {"name": name, "version": version}
+        )
+        links.append((tables.experiments_dependencies, dependency_id))
+    for repo in ex_info.get("repositories") or ():
+        repo_key = {"url": repo.get("url"), "commit": repo.get("commit")}
+        repository_id, _ = _get_or_create(
+            conn, tables.repository, {**repo_key, "dirty": bool(repo.get("dirty"))}
+        )
+        links.append((tables.experiments_repositories, repository_id))
+    for link, other_id in links:
+        other = next(c.name for c in link.columns if c.name != "experiment_id")
+        conn.execute(sa.insert(link).values({"experiment_id": experiment_id, other: other_id}))
+
+
+def _read_source(base_dir: str, filename: str) -> str | None:
+    path = os.path.join(base_dir, filename)
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError as error:
+        logger.warning("source file %s not stored: %s", path, error)
+        return None
+
+
+def _host_id(conn: sa.Connection, host_info: Mapping[str, Any]) -> int:
+    system = host_info.get("os")
+    if isinstance(system, (list, tuple)) and len(system) == 2:
+        os_name, os_info = system
+    else:
+        os_name, os_info = system, None
+    host_id, _ = _get_or_create(
+        conn,
+        tables.host,
+        {"md5sum": _digest(host_info)},
+        lambda: {
+            "hostname": host_info.get("hostname"),
+            "cpu": host_info.get("cpu"),
+            "os": os_name,
+            "os_info": os_info,
+            "python_version": host_info.get("python_version"),
+            "host_info": json_safe(dict(host_info)),
+        },
+    )
+    return host_id
