@@ -1,0 +1,121 @@
+"""The ``sacredlike`` command: look at stored runs from any registered store.
+
+    sacredlike ls STORE [--status S] [--experiment REGEX] [--config key=value] [--limit N]
+    sacredlike show STORE RUN_ID
+    sacredlike metrics STORE RUN_ID [NAME ...]
+
+``STORE`` is a directory path or a URL (``sqlite:///runs.db``, ``postgresql://...``,
+``mongodb://...``), as :func:`sacredlike.open_store` takes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .commandline import parse_update_value
+from .errors import SacredlikeError
+from .observers.base import RunQuery, StoredRun
+from .registry import open_store
+from .serialize import dumps
+
+
+def _run_id(text: str) -> Any:
+    return int(text) if text.isdigit() else text
+
+
+def _config_filter(pairs: Sequence[str]) -> dict[str, Any]:
+    wanted = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SacredlikeError(f"--config expects key=value, got {pair!r}")
+        wanted[key] = parse_update_value(value)
+    return wanted
+
+
+def _duration(run: StoredRun) -> str:
+    if run.start_time is None or run.stop_time is None:
+        return "-"
+    return str(run.stop_time - run.start_time).split(".")[0]
+
+
+def _list(args: argparse.Namespace) -> None:
+    query = RunQuery(
+        experiment=args.experiment,
+        status=args.status or None,
+        config=_config_filter(args.config),
+        limit=args.limit,
+    )
+    with open_store(args.store) as store:
+        runs = store.find_runs(query)
+    print(f"{'ID':>6}  {'EXPERIMENT':<20} {'STATUS':<11} {'STARTED':<19}  {'TOOK':>8}  RESULT")
+    for run in runs:
+        started = run.start_time.strftime("%Y-%m-%d %H:%M:%S") if run.start_time else "-"
+        result = json.dumps(run.result, default=str)
+        print(
+            f"{run.id!s:>6}  {(run.experiment_name or '-')[:20]:<20} {run.status:<11} "
+            f"{started:<19}  {_duration(run):>8}  {result[:40]}"
+        )
+
+
+def _show(args: argparse.Namespace) -> None:
+    with open_store(args.store) as store:
+        run = store.get_run(_run_id(args.run_id))
+    record = {
+        key: value for key, value in vars(run).items() if key not in ("captured_out", "experiment")
+    }
+    print(dumps(record))
+    if run.captured_out:
+        print("--- captured output ---")
+        print(run.captured_out, end="" if run.captured_out.endswith("\n") else "\n")
+
+
+def _metrics(args: argparse.Namespace) -> None:
+    with open_store(args.store) as store:
+        series = store.get_metrics(_run_id(args.run_id), args.names or None)
+    print("name\tstep\tvalue\ttimestamp")
+    for metric in series.values():
+        for step, value, stamp in zip(metric.steps, metric.values, metric.timestamps, strict=True):
+            print(f"{metric.name}\t{step}\t{value}\t{stamp.isoformat()}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``sacredlike`` command."""
+    parser = argparse.ArgumentParser(prog="sacredlike", description="Inspect recorded runs.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("ls", help="list runs, newest first")
+    listing.add_argument("store", help="directory or store URL")
+    listing.add_argument("--status", action="append", help="only runs with this status")
+    listing.add_argument("--experiment", help="regular expression on the experiment name")
+    listing.add_argument("--config", action="append", default=[], help="key=value filter")
+    listing.add_argument("--limit", type=int, help="at most this many runs")
+    listing.set_defaults(handler=_list)
+    show = commands.add_parser("show", help="show one run")
+    show.add_argument("store")
+    show.add_argument("run_id")
+    show.set_defaults(handler=_show)
+    metrics = commands.add_parser("metrics", help="print a run's metric points as TSV")
+    metrics.add_argument("store")
+    metrics.add_argument("run_id")
+    metrics.add_argument("names", nargs="*", help="only these metrics")
+    metrics.set_defaults(handler=_metrics)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sacredlike`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except (SacredlikeError, KeyError, FileNotFoundError) as error:
+        print(f"sacredlike: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
