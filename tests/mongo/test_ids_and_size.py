@@ -1,0 +1,103 @@
+"""Run ids under concurrency (real processes) and the 16 MB document limit (real server)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import bson
+import pytest
+from bson import ObjectId
+
+from sacredlike.observers.mongo import MongoObserver
+
+from .helpers import Beats, now, points, start
+
+pytestmark = pytest.mark.service
+
+ROOT = Path(__file__).resolve().parents[2]
+
+_STARTER = textwrap.dedent(
+    """
+    import sys, time, datetime
+    from sacredlike.observers.mongo import MongoObserver
+    uri, db, go = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    observer = MongoObserver(uri, db_name=db)
+    time.sleep(max(0.0, go - time.time()))
+    run_id = observer.started_event(
+        ex_info={"name": "race", "base_dir": ".", "sources": []}, command="main",
+        host_info={}, start_time=datetime.datetime.utcnow(), config={}, meta_info={}, _id=None)
+    print(run_id)
+    """
+)
+
+
+def test_twenty_processes_get_twenty_distinct_ids(mongo_server, db_name, db):
+    go = time.time() + 3.0
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _STARTER, mongo_server.uri, db_name, str(go)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(20)
+    ]
+    outputs = [p.communicate(timeout=120) for p in processes]
+    assert all(p.returncode == 0 for p in processes), [err for _, err in outputs]
+    ids = sorted(int(out.strip()) for out, _ in outputs)
+    assert ids == list(range(1, 21))
+    assert db.runs.count_documents({}) == 20
+
+
+@pytest.mark.slow
+def test_a_million_points_and_fifty_megabytes_of_output(make_observer, db, reader, tmp_path):
+    observer = make_observer()
+    run_id = start(observer, tmp_path)
+    beats = Beats(observer)
+    line = "x" * 99 + "\n"
+    out = ""
+    for beat in range(5):
+        out += line * 100_000  # 10 MB per beat
+        beats.beat(points("loss", beat * 200_000, 200_000), out=out)
+    observer.completed_event(stop_time=now(), result=None)
+    assert beats.errors == []
+
+    parts = list(db.metrics.find({}, {"steps": 0, "values": 0, "timestamps": 0}))
+    assert len(parts) == 10 and all(p["n"] == 100_000 for p in parts)
+    [first] = [p for p in parts if "run_id" in p]
+    [ref] = db.runs.find_one({"_id": run_id})["info"]["metrics"]
+    assert ref == {"name": "loss", "id": str(first["_id"])}
+    assert sorted(p["part"] for p in parts if "part_of" in p) == list(range(1, 10))
+    assert all(p["part_of"] == ObjectId(ref["id"]) for p in parts if "part_of" in p)
+    limit = 16 * 1024 * 1024
+    assert all(len(bson.encode(doc)) < limit / 2 for doc in db.metrics.find())
+    assert len(bson.encode(db.runs.find_one({"_id": run_id}))) < limit / 2
+    series = reader.get_metrics(run_id)["loss"]
+    assert series.steps == list(range(1_000_000))
+
+    doc = db.runs.find_one({"_id": run_id})
+    assert len(doc["captured_out"]) < MongoObserver.output_limit + 200
+    assert doc["captured_out"].startswith("[49000000 earlier characters are in the file")
+    assert doc["captured_out"].endswith(line)
+    assert db["fs.files"].count_documents({"filename": f"captured_out://runs/{run_id}"}) == 1
+    assert reader.get_run(run_id).captured_out == out
+
+
+def test_small_parts_continue_in_further_documents(make_observer, db, reader, tmp_path):
+    observer = make_observer()
+    observer.points_per_part = 4
+    run_id = start(observer, tmp_path)
+    beats = Beats(observer)
+    for beat in range(3):
+        beats.beat(points("acc", beat * 3, 3))
+    observer.completed_event(stop_time=now(), result=None)
+    first = db.metrics.find_one({"run_id": run_id})
+    assert first["steps"] == [0, 1, 2, 3]
+    rest = list(db.metrics.find({"part_of": first["_id"]}).sort("part", 1))
+    assert [d["steps"] for d in rest] == [[4, 5, 6, 7], [8]]
+    assert reader.get_metrics(run_id)["acc"].steps == list(range(9))
