@@ -156,6 +156,10 @@ class RunRecord:
             if key not in self._stored or self._stored[key] != value
         }
 
+    def stored_fields(self) -> set[str]:
+        """Names of the fields written at least once."""
+        return set(self._stored)
+
     def mark_stored(self, changes: dict[str, Any]) -> None:
         """Record that ``changes`` (as returned by :meth:`changes`) were written."""
         self._stored.update(changes)

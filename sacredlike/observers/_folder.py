@@ -297,9 +297,7 @@ class FolderObserver(RunObserver):
         self._finish()
 
     def _finish(self) -> None:
-        if self._metrics.points != self._metrics.points_written or not self.store.exists(
-            f"{self.record.run_id}/metrics.json"
-        ):
+        if self._metrics.points != self._metrics.points_written:
             self._write_metrics_json()
         self._write_changes()
 
@@ -320,7 +318,7 @@ class FolderObserver(RunObserver):
         if not changes:
             return
         run_id = self.record.run_id
-        if "info" in changes:
+        if "info" in changes and (changes["info"] or "info" in self.record.stored_fields()):
             self.store.put(f"{run_id}/info.json", dumps(changes["info"]).encode())
         if set(changes) - _SEPARATE_FILES:
             entry = {k: v for k, v in self.record.fields.items() if k not in _SEPARATE_FILES}

@@ -24,10 +24,10 @@ class LocalBlobStore(BlobStore):
         self.location = str(self.root)
 
     def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if path != self.root.resolve() and self.root.resolve() not in path.parents:
+        parts = key.split("/")
+        if key.startswith("/") or ".." in parts:
             raise SinkRejected(f"key {key!r} leaves the store at {self.location}")
-        return path
+        return self.root.joinpath(*parts)
 
     def put(self, key: str, data: bytes) -> None:
         """Write atomically: a temporary file in the same folder, then ``os.replace``."""
