@@ -55,6 +55,11 @@ class OutputCapture:
         with self._lock:
             return self._buffer.getvalue()
 
+    def size(self) -> int:
+        """Number of characters captured so far (cheap: no copy)."""
+        with self._lock:
+            return self._buffer.tell()
+
 
 class _Tee(io.TextIOBase):
     """A text stream that writes to the original stream and to a capture."""

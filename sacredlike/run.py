@@ -111,6 +111,7 @@ class Run:
         self._rng = random.Random(config.get("seed"))
         self._dispatcher: Dispatcher | None = None
         self._capture = make_capture("no")
+        self._captured_size = 0
 
     # -- used by user code ---------------------------------------------------------------
     def add_artifact(
@@ -251,12 +252,17 @@ class Run:
 
     def _beat(self) -> None:
         self._capture.flush()
-        text = self._capture.text()
-        if self.captured_out_filter is not None and text:
-            text = self.captured_out_filter(text)
-        self.captured_out = text
+        size = self._capture.size()
+        if size != self._captured_size:  # copy the output only when something was added
+            self._captured_size = size
+            text = self._capture.text()
+            if self.captured_out_filter is not None and text:
+                text = self.captured_out_filter(text)
+            self.captured_out = text
         assert self._dispatcher is not None
-        self._dispatcher.beat(self._metrics.drain(), self.info, text, utcnow(), self.result)
+        self._dispatcher.beat(
+            self._metrics.drain(), self.info, self.captured_out, utcnow(), self.result
+        )
 
     def _emit(self, method: str, **kwargs: Any) -> None:
         if self._dispatcher is None:
