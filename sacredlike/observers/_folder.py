@@ -169,7 +169,6 @@ class FolderObserver(RunObserver):
         self.copy_sources = copy_sources
         self.record = RunRecord()
         self._metrics = _MetricsJsonBuilder()
-        self._config_written = False
 
     @property
     def run_id(self) -> Any:
@@ -179,26 +178,42 @@ class FolderObserver(RunObserver):
     # -- start -----------------------------------------------------------------------------
     def queued_event(self, ex_info, command, host_info, queue_time, config, meta_info, _id):
         """Create the run folder with status QUEUED."""
-        self._begin(_id)
-        self.record.queued(
-            self._stored_ex_info(ex_info), command, host_info, queue_time, config, meta_info
+        return self._open(
+            self._new_record().queued,
+            _id,
+            ex_info,
+            command,
+            host_info,
+            queue_time,
+            config,
+            meta_info,
         )
-        self._write_start(config)
-        return self.record.run_id
 
     def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
         """Create the run folder with status RUNNING."""
-        self._begin(_id)
-        self.record.started(
-            self._stored_ex_info(ex_info), command, host_info, start_time, config, meta_info
+        return self._open(
+            self._new_record().started,
+            _id,
+            ex_info,
+            command,
+            host_info,
+            start_time,
+            config,
+            meta_info,
         )
-        self._write_start(config)
-        return self.record.run_id
 
-    def _begin(self, _id: Any) -> None:
+    def _new_record(self) -> RunRecord:
+        """Start a fresh record (and metrics file builder) for a new run."""
         self.record = RunRecord()
         self._metrics = _MetricsJsonBuilder()
+        return self.record
+
+    def _open(self, fill, _id, ex_info, command, host_info, stamp, config, meta_info) -> Any:
         self.record.run_id = self._claim_id(_id)
+        fill(self._stored_ex_info(ex_info), command, host_info, stamp, config, meta_info)
+        self.store.put(f"{self.record.run_id}/config.json", dumps(config).encode())
+        self._write_changes()
+        return self.record.run_id
 
     def _claim_id(self, _id: Any) -> Any:
         if _id is not None:
@@ -243,11 +258,6 @@ class FolderObserver(RunObserver):
         if not self.store.exists(key):
             self.store.put_file(key, path)
         return key
-
-    def _write_start(self, config: dict) -> None:
-        run_id = self.record.run_id
-        self.store.put(f"{run_id}/config.json", dumps(config).encode())
-        self._write_changes()
 
     # -- during the run --------------------------------------------------------------------
     def heartbeat_event(self, info, captured_out, beat_time, result):
