@@ -7,68 +7,17 @@ separate process started here (``secantusd-py``), never imported.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.service_helpers import free_port, service_missing, wait_until
+from tests.service_helpers import service_missing
+
+from .server import MongoServer
 
 pymongo = pytest.importorskip("pymongo")
-
-
-@dataclass
-class MongoServer:
-    """A running server: its URI and, when started here, how to stop and restart it."""
-
-    uri: str
-    process: subprocess.Popen | None = None
-    command: list[str] | None = None
-
-    def ping(self) -> bool:
-        """True if the server answers."""
-        client = pymongo.MongoClient(self.uri, serverSelectionTimeoutMS=300)
-        try:
-            client.admin.command("ping")
-            return True
-        except pymongo.errors.PyMongoError:
-            return False
-        finally:
-            client.close()
-
-    def stop(self) -> None:
-        """Stop the server (SIGTERM) and wait for it to exit."""
-        if self.process is None:
-            pytest.skip("cannot stop an external MONGO_URI server")
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def start(self) -> None:
-        """(Re)start the server on the same port and storage; wait until it answers."""
-        assert self.command is not None
-        self.process = subprocess.Popen(
-            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        if not wait_until(self.ping, timeout=30, interval=0.1):
-            self.process.kill()
-            raise RuntimeError("SecantusDB did not answer within 30 s")
-
-
-def _secantus_binary() -> str | None:
-    local = Path(sys.executable).parent / "secantusd-py"
-    if local.exists():
-        return str(local)
-    return shutil.which("secantusd-py")
 
 
 @pytest.fixture(scope="session")
@@ -80,26 +29,13 @@ def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServ
             service_missing(f"MONGO_URI={server.uri} does not answer")
         yield server
         return
-    binary = _secantus_binary()
-    if binary is None:
-        service_missing('secantusd-py not found: pip install "SecantusDB==0.7.0b3"')
-    port = free_port()
-    storage = tmp_path_factory.mktemp("secantus")
-    command = [
-        binary,
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--storage-path", str(storage),
-        "--log-level", "WARNING",
-    ]  # fmt: skip
-    server = MongoServer(f"mongodb://127.0.0.1:{port}", command=command)
     try:
+        server = MongoServer.secantus(tmp_path_factory.mktemp("secantus"))
         server.start()
     except (OSError, RuntimeError) as exc:
         service_missing(f"could not start SecantusDB: {exc}")
     yield server
-    if server.process is not None and server.process.poll() is None:
-        server.stop()
+    server.stop()
 
 
 @pytest.fixture
