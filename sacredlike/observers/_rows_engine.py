@@ -50,7 +50,7 @@ def parse_url(url: str) -> sa.URL:
     """
     try:
         parsed = sa.make_url(url)
-    except exc.ArgumentError as error:
+    except (exc.ArgumentError, ValueError) as error:
         raise ObserverError(
             f"not a database URL: {mask(str(url))!r}; expected e.g. sqlite:///runs.db, "
             "postgresql://user@host/db or mysql://user@host/db"
@@ -90,7 +90,8 @@ def open_engine(url: str, echo: bool = False) -> sa.Engine:
         engine = sa.create_engine(parsed, **options)
     except ModuleNotFoundError as error:
         missing = MissingExtra("sql", "sql", error.name or str(error))
-        missing.args = (f"cannot open {shown}: {missing}",)
+        missing.msg = f"cannot open {shown}: {missing.msg}"
+        missing.args = (missing.msg,)
         raise missing from error
     except exc.NoSuchModuleError as error:
         raise ObserverError(

@@ -13,7 +13,6 @@ import hashlib
 import itertools
 import json
 import logging
-import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -261,27 +260,36 @@ def metric_rows(
 ) -> Iterable[tuple[Any, ...]]:
     """Rows ``(run_id, name, step, value, nonfinite, timestamp)`` for the metrics table."""
     for name, series in metrics_by_name.items():
-        for step, raw, stamp in zip(
-            series["steps"], series["values"], series["timestamps"], strict=True
-        ):
-            value = number(raw)
-            if isinstance(value, float) and not math.isfinite(value):
-                yield (run_id, name, int(step), None, nonfinite_text(value), stamp)
-            else:
+        values = [number(value) for value in series["values"]]
+        for step, value, stamp in zip(series["steps"], values, series["timestamps"], strict=True):
+            if value - value == 0:  # finite: NaN - NaN and inf - inf are NaN
                 yield (run_id, name, int(step), value, None, stamp)
+            else:
+                yield (run_id, name, int(step), None, nonfinite_text(value), stamp)
+
+
+_COPY_TYPES = ("text", "text", "int8", "float8", "text", "timestamp")
 
 
 def _insert_metrics(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Bulk insert: binary ``COPY`` with psycopg, batched multi-row inserts elsewhere."""
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         columns = ", ".join(f'"{name}"' for name in _METRIC_COLUMNS)
+        command = f"COPY metrics ({columns}) FROM STDIN (FORMAT BINARY)"
         cursor = conn.connection.driver_connection.cursor()
-        with cursor, cursor.copy(f"COPY metrics ({columns}) FROM STDIN") as copy:
+        with cursor, cursor.copy(command) as copy:
+            copy.set_types(list(_COPY_TYPES))
             for row in rows:
                 copy.write_row(row)
         return
-    conn.execute(
-        sa.insert(tables.metrics), [dict(zip(_METRIC_COLUMNS, row, strict=True)) for row in rows]
-    )
+    dialect = conn.dialect
+    stamp = tables.metrics.c.timestamp.type.dialect_impl(dialect).bind_processor(dialect)
+    if stamp is not None:
+        rows = [(*row[:5], stamp(row[5])) for row in rows]
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    columns = ", ".join(dialect.identifier_preparer.quote(name) for name in _METRIC_COLUMNS)
+    marks = ", ".join([mark] * len(_METRIC_COLUMNS))
+    conn.exec_driver_sql(f"INSERT INTO metrics ({columns}) VALUES ({marks})", rows)
 
 
 def file_md5(path: str) -> str:

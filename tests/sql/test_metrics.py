@@ -1,0 +1,68 @@
+"""Metric points: every one stored and read back, in bulk, on each database."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sacredlike.errors import RunNotFound
+
+from .helpers import at, points, start
+
+
+def test_100k_points_round_trip(db, observer, reader):
+    run_id = start(observer)
+    total = 100_000
+    for first in range(0, total, 25_000):
+        beat = {
+            **points("loss", range(first, first + 25_000)),
+            **points("acc", range(first, first + 25_000), start_value=1.0),
+        }
+        observer.log_metrics(beat, {})
+    observer.completed_event(stop_time=at(9), result=None)
+
+    metrics = reader.get_metrics(run_id)
+    assert sorted(metrics) == ["acc", "loss"]
+    loss = metrics["loss"]
+    assert len(loss) == total
+    assert loss.steps == list(range(total))
+    assert loss.values == [step / 2 for step in range(total)]
+    assert loss.timestamps[:3] == [at(0), at(0.001), at(0.002)]
+    assert metrics["acc"].values[-1] == 1.0 + (total - 1) / 2
+    assert db.scalar("SELECT COUNT(*) FROM metrics") == 2 * total
+
+
+def test_nonfinite_and_numpy_values(db, observer, reader):
+    np = pytest.importorskip("numpy")
+    run_id = start(observer)
+    values = [np.float32(0.5), float("nan"), float("inf"), float("-inf"), np.int64(3), True]
+    observer.log_metrics(
+        {"m": {"name": "m", "steps": list(range(6)), "values": values, "timestamps": [at(0)] * 6}},
+        {},
+    )
+    got = reader.get_metrics(run_id)["m"].values
+    assert got[0] == 0.5 and math.isnan(got[1])
+    assert got[2:] == [math.inf, -math.inf, 3, 1]
+
+
+def test_only_requested_names(db, observer, reader):
+    run_id = start(observer)
+    observer.log_metrics({**points("a", range(3)), **points("b", range(2))}, {})
+    assert list(reader.get_metrics(run_id, names=["b"])) == ["b"]
+
+
+def test_metrics_frame(db, observer, reader):
+    pytest.importorskip("pandas")
+    run_id = start(observer)
+    observer.log_metrics(points("loss", range(5)), {})
+    frame = reader.metrics_frame(run_id)
+    assert list(frame.columns) == ["name", "step", "value", "timestamp"]
+    assert frame["value"].tolist() == [0.0, 0.5, 1.0, 1.5, 2.0]
+    assert frame["step"].tolist() == list(range(5))
+
+
+def test_metrics_of_unknown_run(db, observer, reader):
+    start(observer)
+    with pytest.raises(RunNotFound):
+        reader.get_metrics(999)
