@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from ..errors import RunNotFound
 from . import _rows_schema as tables
@@ -260,7 +261,7 @@ def _config_test(dialect: str, dotted_key: str, value: Any) -> Any:
         nested: Any = value
         for part in reversed(parts):
             nested = {part: nested}
-        return config.contains(nested)
+        return sa.type_coerce(config, postgresql.JSONB).contains(nested)
     path = "$" + "".join('."{}"'.format(part.replace('"', '\\"')) for part in parts)
     if dialect in ("mysql", "mariadb"):
         return sa.func.json_contains(config, json.dumps(value), path) == 1
