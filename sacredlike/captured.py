@@ -21,7 +21,9 @@ class CapturedFunction:
 
     For each missing parameter, in order: the special names ``_run``, ``_config``, ``_log``,
     ``_seed``, ``_rnd``; then the config entry of the same name (under ``prefix`` when given).
-    Explicitly passed arguments always win.
+    Explicitly passed arguments always win. Functions of an ingredient read the config under
+    the ingredient's path (:attr:`ingredient_path`, set when a run is created); ``_config``
+    is the config they read from.
 
     Args:
         function: the user's function.
@@ -32,6 +34,7 @@ class CapturedFunction:
         functools.update_wrapper(self, function)
         self.function = function
         self.prefix = prefix
+        self.ingredient_path = ""
         self.signature = inspect.signature(function)
         self.run: Run | None = None
         self.config: dict = {}
@@ -43,12 +46,28 @@ class CapturedFunction:
         self.config = config
         self.logger = None if run is None else run.run_logger.getChild(self.__name__)
 
+    @property
+    def config_path(self) -> str:
+        """The dotted path of the config entries this function reads (``""``: the root)."""
+        return ".".join(part for part in (self.ingredient_path, self.prefix) if part)
+
+    def parameter_paths(self) -> list[str]:
+        """Dotted config paths of the parameters that can come from the config."""
+        base = self.config_path
+        return [
+            f"{base}.{name}" if base else name
+            for name, parameter in self.signature.parameters.items()
+            if name not in SPECIAL_ARGUMENTS
+            and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+        ]
+
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         return self if instance is None else functools.partial(self, instance)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         bound = self.signature.bind_partial(*args, **kwargs)
-        scope = self.config if not self.prefix else get_by_dotted_path(self.config, self.prefix, {})
+        path = self.config_path
+        scope = get_by_dotted_path(self.config, path, {}) if path else self.config
         for name, parameter in self.signature.parameters.items():
             if name in bound.arguments or parameter.kind in (
                 parameter.VAR_POSITIONAL,
@@ -58,7 +77,7 @@ class CapturedFunction:
                 continue
             if name in SPECIAL_ARGUMENTS:
                 if self.run is not None:
-                    bound.arguments[name] = self._special(name)
+                    bound.arguments[name] = scope if name == "_config" else self._special(name)
             elif isinstance(scope, dict) and name in scope:
                 bound.arguments[name] = scope[name]
         missing = [
@@ -69,7 +88,7 @@ class CapturedFunction:
             and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
         ]
         if missing:
-            where = f" under {self.prefix!r}" if self.prefix else ""
+            where = f" under {path!r}" if path else ""
             raise TypeError(
                 f"{self.__name__}() is missing {', '.join(map(repr, missing))}: not passed and "
                 f"not in the config{where}"
@@ -81,8 +100,6 @@ class CapturedFunction:
         assert run is not None
         if name == "_run":
             return run
-        if name == "_config":
-            return self.config
         if name == "_log":
             return self.logger
         seed = run.next_seed()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import ast
-import sys
-from collections.abc import Callable, Iterable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
+from .capture import CAPTURE_MODES
 from .config.paths import set_by_dotted_path
 from .errors import CommandLineError
 from .registry import registered_sinks
@@ -53,11 +54,52 @@ def option_key(name: str) -> str:
     return name.lstrip("-").replace("-", "_")
 
 
-def _positive_or_zero_float(text: str) -> float:
+def _seconds(text: str) -> float:
     try:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+
+
+def _priority(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _run_id(text: str) -> int | str:
+    """Numeric ids stay numbers (sinks with numeric ids need them), anything else a string."""
+    return int(text) if text.isdigit() else text
+
+
+def _capture_mode(text: str) -> str:
+    if text not in CAPTURE_MODES:
+        raise argparse.ArgumentTypeError(
+            f"unknown mode {text!r}; choose one of {', '.join(CAPTURE_MODES)}"
+        )
+    return text
+
+
+def log_level(text: str) -> int:
+    """A log level from its name (``DEBUG``, case-insensitive) or number (``10``).
+
+    Raises:
+        argparse.ArgumentTypeError: neither a level name nor a number.
+    """
+    text = str(text).strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    level = logging.getLevelName(text.upper())
+    if not isinstance(level, int):
+        raise argparse.ArgumentTypeError(
+            f"unknown level {text!r}; use DEBUG, INFO, WARNING, ERROR, CRITICAL or a number"
+        )
+    return level
 
 
 CORE_OPTIONS: tuple[CLIOption, ...] = (
@@ -66,19 +108,27 @@ CORE_OPTIONS: tuple[CLIOption, ...] = (
     CLIOption("--name", "-n", "experiment name for this run", "NAME"),
     CLIOption("--comment", "-c", "add a comment to the run (meta.comment)", "COMMENT"),
     CLIOption(
-        "--priority", "-P", "priority of a queued run (meta.priority)", "PRIORITY", convert=float
+        "--priority",
+        "-P",
+        "priority of a queued run (meta.priority)",
+        "PRIORITY",
+        convert=_priority,
     ),
-    CLIOption("--id", "-i", "preset the run id", "ID"),
+    CLIOption("--id", "-i", "preset the run id", "ID", convert=_run_id),
     CLIOption(
         "--beat-interval",
         "-b",
         "seconds between heartbeats (<= 0: only the final beat)",
         "SECONDS",
         aliases=("--beat_interval",),
-        convert=_positive_or_zero_float,
+        convert=_seconds,
     ),
-    CLIOption("--capture", "-C", "output capture mode: no, sys or fd", "MODE"),
-    CLIOption("--loglevel", "-l", "log level name or number (e.g. DEBUG, 20)", "LEVEL"),
+    CLIOption(
+        "--capture", "-C", "output capture mode: no, sys or fd", "MODE", convert=_capture_mode
+    ),
+    CLIOption(
+        "--loglevel", "-l", "log level name or number (e.g. DEBUG, 20)", "LEVEL", convert=log_level
+    ),
     CLIOption("--debug", "-d", "re-raise errors instead of printing a filtered traceback"),
     CLIOption("--pdb", "-D", "start the post-mortem debugger on an error"),
     CLIOption("--force", "-f", "do not fail on config keys that are added or change type"),
@@ -103,11 +153,25 @@ class ParsedCommandLine:
     help: bool = False
 
 
-def parse_update_value(text: str) -> Any:
-    """A ``with`` value: a Python literal if it parses as one, otherwise the string itself."""
+_LITERAL_MARKS = "[{(\"'"
+
+
+def parse_update_value(text: str, key: str = "value") -> Any:
+    """A ``with`` value: a Python literal if it parses as one, otherwise the string itself.
+
+    Raises:
+        CommandLineError: the value starts like a list, dict, tuple or quoted string but does
+            not parse (``[1, 2``, ``"abc``, ``{a: 1}``).
+    """
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as error:
+        if text.lstrip().startswith(tuple(_LITERAL_MARKS)):
+            raise CommandLineError(
+                f"malformed value for {key!r}: {text!r} is not a valid Python literal "
+                f"({type(error).__name__}); quote strings inside lists and dicts, e.g. "
+                f'{key}=\'["a", "b"]\''
+            ) from None
         return text
 
 
@@ -129,7 +193,7 @@ def parse_updates(tokens: Iterable[str]) -> tuple[dict[str, Any], list[str]]:
             raise CommandLineError(
                 f"malformed update {token!r}: expected key=value with a dotted Python name as key"
             )
-        set_by_dotted_path(updates, key, parse_update_value(value))
+        set_by_dotted_path(updates, key, parse_update_value(value, key))
     return updates, named
 
 
@@ -150,16 +214,33 @@ def all_options(extra: Sequence[CLIOption] = ()) -> list[CLIOption]:
     return options
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser that raises :class:`CommandLineError` instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise the error (the caller prints it as one line)."""
+        raise CommandLineError(f"{message} (see --help)")
+
+
 def build_parser(
-    prog: str, commands: Iterable[str], options: Sequence[CLIOption]
+    prog: str, commands: Mapping[str, str], options: Sequence[CLIOption]
 ) -> argparse.ArgumentParser:
-    """The argparse parser for options (``with`` updates are split off before it runs)."""
-    command_list = ", ".join(sorted(commands)) or "none"
-    parser = argparse.ArgumentParser(
+    """The argparse parser for options (``with`` updates are split off before it runs).
+
+    Args:
+        prog: the program name shown in usage lines.
+        commands: ``{name: one-line help}`` of the commands, listed in the help text.
+        options: the options to accept.
+    """
+    width = max(map(len, commands), default=0)
+    listing = "\n".join(f"  {name:<{width}}  {commands[name]}" for name in sorted(commands))
+    parser = _Parser(
         prog=prog,
-        usage=f"{prog} [COMMAND] [with UPDATE ...] [options]",
-        description=f"Commands: {command_list}. 'with' takes key=value updates (values parsed "
-        "as Python literals), named configs and JSON/YAML config files.",
+        usage=f"{prog} [COMMAND] [with UPDATE ...] [options]\n       {prog} help [COMMAND]",
+        description=f"commands:\n{listing or '  (none)'}\n\n"
+        "UPDATE is key.sub=value (the value is parsed as a Python literal, otherwise kept as a\n"
+        "string), the name of a named config, or the path of a JSON/YAML config file.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
     parser.add_argument("command", nargs="?", help="command to run (default: the main function)")
@@ -182,18 +263,20 @@ def parse_command_line(
     argv: Sequence[str],
     *,
     prog: str,
-    commands: Iterable[str],
+    commands: Mapping[str, str],
     extra_options: Sequence[CLIOption] = (),
 ) -> ParsedCommandLine:
     """Parse the arguments after the script name.
 
-    ``-h``/``--help`` and argparse errors exit as argparse does (status 0 / 2).
+    ``-h``/``--help`` prints the help and exits with status 0, as argparse does.
 
     Raises:
-        CommandLineError: a malformed ``with`` update.
+        CommandLineError: an unknown flag, a bad flag value or a malformed ``with`` update.
     """
     arguments = list(argv)
     if arguments[:1] == ["help"]:
+        if len(arguments) > 2:
+            raise CommandLineError("help takes at most one command name")
         return ParsedCommandLine(command=arguments[1] if len(arguments) > 1 else None, help=True)
     before, with_tokens, after = _split_with(arguments)
     options = all_options(extra_options)
@@ -224,12 +307,31 @@ def _split_with(arguments: list[str]) -> tuple[list[str], list[str], list[str]]:
     return arguments[:position], tokens, rest
 
 
-def print_help(parser: argparse.ArgumentParser, command: str | None, doc: str | None) -> None:
-    """Print the help of the experiment, or of one command."""
-    if command is None:
-        parser.print_help()
-    else:
-        print(f"{command}:\n{doc or '(no documentation)'}", file=sys.stdout)
+def cli_option(
+    short: str | None, long: str, is_flag: bool = False
+) -> Callable[[Callable[[Any, Any], None]], CLIOption]:
+    """Decorator (Sacred's): turn ``function(value, run)`` into a :class:`CLIOption`.
+
+    The function's docstring is the option's help; it is called before the run starts with
+    the option's value (True for a flag) and the :class:`~sacredlike.run.Run`. Pass the
+    result in ``Experiment(additional_cli_options=[...])``.
+
+    Args:
+        short: the short flag, e.g. ``"-o"``, or None.
+        long: the long flag, e.g. ``"--own-flag"``.
+        is_flag: the option takes no value.
+    """
+
+    def decorate(function: Callable[[Any, Any], None]) -> CLIOption:
+        return CLIOption(
+            long,
+            short,
+            (function.__doc__ or "").strip().split("\n")[0],
+            None if is_flag else option_key(long).upper(),
+            apply=function,
+        )
+
+    return decorate
 
 
 __all__ = [
@@ -238,9 +340,10 @@ __all__ = [
     "ParsedCommandLine",
     "all_options",
     "build_parser",
+    "cli_option",
+    "log_level",
     "option_key",
     "parse_command_line",
     "parse_update_value",
     "parse_updates",
-    "print_help",
 ]

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import copy
+import functools
+import inspect
 import logging
 import os
 import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .capture import CAPTURE_MODES
+from .builtin_commands import BUILTIN_COMMANDS, CommandContext
 from .captured import CapturedFunction
 from .commandline import (
     CLIOption,
@@ -19,10 +23,9 @@ from .commandline import (
     build_parser,
     option_key,
     parse_command_line,
-    print_help,
 )
-from .config import load_config_file, read_only, recursive_update
-from .config.files import is_config_file_name
+from .config import iterate_flattened, read_only, recursive_update, set_by_dotted_path
+from .config.summary import ConfigSummary, update_problems
 from .dependencies import (
     git_info,
     imported_packages,
@@ -36,13 +39,16 @@ from .errors import (
     MissingExtra,
     ObserverError,
     SacredInterrupt,
+    SacredlikeError,
     UnknownSink,
 )
 from .host_info import host_info
-from .ingredient import Ingredient
-from .registry import registered_sinks
+from .ingredient import Ingredient, check_command
+from .printing import first_line, format_config
+from .registry import Sink, registered_sinks
 from .run import Run
 from .settings import SETTINGS
+from .suggest import did_you_mean
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 _USER_ERRORS = (CommandLineError, ConfigError, MissingExtra, UnknownSink)
@@ -188,50 +194,42 @@ class Experiment(Ingredient):
         meta_info: Mapping | None,
         options: Mapping[str, Any] | None,
     ) -> Run:
-        command_name = command_name or self.default_command
-        if command_name is None:
-            raise CommandLineError(
-                "the experiment has no main function; decorate one with @ex.main"
-            )
-        if command_name not in self.commands:
-            raise CommandLineError(
-                f"unknown command {command_name!r}; available: {', '.join(sorted(self.commands))}"
-            )
-        options = self._check_options(options or {})
-        updates = _nested_updates(config_updates or {})
-        named, file_updates = _split_config_files(named_configs)
-        for values in file_updates:
-            updates = recursive_update(values, updates)
-        run_logger = logging.getLogger(self.path)
-        if "loglevel" in options:
-            run_logger.setLevel(_log_level(options["loglevel"]))
-        summary = self.gather_config(updates, named, command_name, run_logger)
+        prepared = self._prepare(command_name, config_updates, named_configs, options)
+        command_name, options = prepared.command, prepared.options
+        summary = prepared.summary
         config = read_only(summary.config) if SETTINGS.CONFIG.READ_ONLY_CONFIG else summary.config
         experiment_info = self.get_experiment_info()
         if "name" in options:
             experiment_info["name"] = options["name"]
-        if options.get("enforce_clean"):
+        builtin = prepared.builtin
+        if options.get("enforce_clean") and builtin is None:
             _check_clean(experiment_info)
         meta = {
             "command": command_name,
             "options": {f"--{key}": value for key, value in options.items()},
-            "config_updates": updates,
+            "config_updates": prepared.updates,
             "named_configs": list(named_configs),
             **dict(meta_info or {}),
         }
         for key in ("comment", "priority"):
             if key in options:
                 meta[key] = options[key]
-        captured = [f for ing in self.traverse_ingredients() for f in ing.captured_functions]
+        if builtin is None:
+            main_function: Callable[..., Any] = self.gather_commands()[command_name]
+            observers = [*self.observers, *self._observers_from_options(options)]
+        else:
+            context = CommandContext(self, summary, prepared.arguments)
+            main_function = functools.partial(builtin.function, context)
+            observers = []
         run = Run(
             config=config,
-            main_function=self.commands[command_name],
-            observers=[*self.observers, *self._observers_from_options(options)],
-            run_logger=run_logger,
+            main_function=main_function,
+            observers=observers,
+            run_logger=prepared.logger,
             experiment_info=experiment_info,
             host_info=host_info(self.additional_host_info),
             meta_info=meta,
-            captured_functions=captured,
+            captured_functions=prepared.captured_functions,
             pre_run_hooks=[h for ing in self.traverse_ingredients() for h in ing.pre_run_hooks],
             post_run_hooks=[h for ing in self.traverse_ingredients() for h in ing.post_run_hooks],
             captured_out_filter=self.captured_out_filter,
@@ -240,19 +238,72 @@ class Experiment(Ingredient):
         self._apply_options(run, options, command_name)
         return run
 
-    def _check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
-        known = {option.key for option in all_options(self.additional_cli_options)}
-        normalized = {option_key(key): value for key, value in options.items()}
-        unknown = sorted(set(normalized) - known)
-        if unknown:
+    def _prepare(
+        self,
+        command_name: str | None,
+        config_updates: Mapping | None,
+        named_configs: Sequence[str],
+        options: Mapping[str, Any] | None,
+    ) -> _Prepared:
+        """Check the command and options, assemble and check the config."""
+        command_name = command_name or self.default_command
+        commands = self.gather_commands()
+        if command_name is None:
             raise CommandLineError(
-                f"unknown option {unknown[0]!r}; known options: {', '.join(sorted(known))}"
+                "the experiment has no main function; decorate one with @ex.main or name a "
+                f"command: {', '.join(sorted([*commands, *BUILTIN_COMMANDS]))}"
             )
-        return {key: value for key, value in normalized.items() if value not in (None, False)}
+        check_command(command_name, [*commands, *BUILTIN_COMMANDS])
+        builtin = None if command_name in commands else BUILTIN_COMMANDS[command_name]
+        options = self._check_options(options or {})
+        updates = _nested_updates(config_updates or {})
+        arguments = {
+            key: updates.pop(key) for key in (builtin.takes if builtin else ()) if key in updates
+        }
+        run_logger = logging.getLogger(self.path)
+        if "loglevel" in options:
+            run_logger.setLevel(options["loglevel"])
+        summary = self.gather_config(updates, named_configs, command_name, run_logger)
+        functions = self.bind_captured_functions()
+        problems = update_problems(
+            summary,
+            [path for path, _ in iterate_flattened(updates)],
+            [path for function in functions for path in function.parameter_paths()],
+        )
+        if problems and not options.get("force"):
+            raise ConfigError("; ".join(problems) + " (use -f/--force to run anyway)")
+        for problem in problems:
+            run_logger.warning("%s (accepted because of --force)", problem)
+        if options.get("print_config"):
+            print(format_config(summary, color=sys.stdout.isatty()), flush=True)
+        return _Prepared(
+            command_name, builtin, options, updates, arguments, summary, run_logger, functions
+        )
+
+    def _check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Options by key (``beat_interval``), string values converted as on the command line."""
+        known = {option.key: option for option in all_options(self.additional_cli_options)}
+        checked = {}
+        for name, value in options.items():
+            key = option_key(name)
+            if key not in known:
+                raise CommandLineError(
+                    f"unknown option {key!r}{did_you_mean(key, known)}; known options: "
+                    f"{', '.join(sorted(known))}"
+                )
+            option = known[key]
+            if isinstance(value, str) and option.metavar is not None:
+                try:
+                    value = option.convert(value)
+                except (argparse.ArgumentTypeError, ValueError) as error:
+                    raise CommandLineError(f"{option.long}: {error}") from None
+            if value not in (None, False):
+                checked[key] = value
+        return checked
 
     def _observers_from_options(self, options: Mapping[str, Any]) -> list[Any]:
         return [
-            sink.observer_from_flag(str(options[option_key(sink.flag)]))
+            _observer_from_flag(sink, str(options[option_key(sink.flag)]))
             for sink in registered_sinks()
             if sink.flag and option_key(sink.flag) in options
         ]
@@ -261,15 +312,17 @@ class Experiment(Ingredient):
         if "beat_interval" in options:
             run.beat_interval = float(options["beat_interval"])
         if "capture" in options:
-            if options["capture"] not in CAPTURE_MODES:
-                raise CommandLineError(
-                    f"--capture: unknown mode {options['capture']!r}; choose one of "
-                    f"{', '.join(CAPTURE_MODES)}"
-                )
             run.capture_mode = options["capture"]
         if "id" in options:
             run._id = options["id"]
-        run.unobserved = bool(options.get("unobserved")) or command_name in self.unobserved_commands
+        builtin = command_name in BUILTIN_COMMANDS and command_name not in self.gather_commands()
+        if builtin:
+            run.capture_mode = "no"
+        run.unobserved = (
+            bool(options.get("unobserved"))
+            or builtin
+            or command_name in self.unobserved_command_names()
+        )
         run.queue_only = bool(options.get("queue"))
         run.debug = bool(options.get("debug"))
         run.pdb = bool(options.get("pdb"))
@@ -324,26 +377,29 @@ class Experiment(Ingredient):
         User mistakes print one line on stderr and exit with status 2; an exception in the
         experiment prints a traceback of the user's frames and exits with status 1 after the
         run was recorded. ``-d`` re-raises instead; ``-D`` opens the post-mortem debugger.
+        Built-in commands (``print_config``, ...) run without creating a run.
         """
         argv = list(sys.argv if argv is None else argv)
         prog = os.path.basename(argv[0]) if argv else self.path
+        debug = "-d" in argv or "--debug" in argv
         try:
             parsed = parse_command_line(
                 argv[1:],
                 prog=prog,
-                commands=self.commands,
+                commands=self._command_help(),
                 extra_options=self.additional_cli_options,
             )
-        except CommandLineError as error:
-            _exit_with_message(prog, error, 2)
-        if parsed.help:
-            parser = build_parser(prog, self.commands, all_options(self.additional_cli_options))
-            command = self.commands.get(parsed.command or "")
-            print_help(parser, parsed.command, command.__doc__ if command else None)
-            return None
-        debug = bool(parsed.options.get("debug"))
-        _ensure_log_handler()
-        try:
+            if parsed.help:
+                self._print_help(prog, parsed.command)
+                return None
+            _ensure_log_handler()
+            builtin = self._builtin(parsed.command)
+            if builtin is not None:
+                prepared = self._prepare(
+                    parsed.command, parsed.config_updates, parsed.named_configs, parsed.options
+                )
+                builtin.function(CommandContext(self, prepared.summary, prepared.arguments))
+                return None
             return self.run(
                 parsed.command,
                 parsed.config_updates,
@@ -365,12 +421,66 @@ class Experiment(Ingredient):
         except Exception as error:
             if debug:
                 raise
-            if parsed.options.get("pdb"):
+            sys.stderr.write(format_user_traceback(error))
+            if "-D" in argv or "--pdb" in argv:
                 import pdb
 
                 pdb.post_mortem(error.__traceback__)
-            sys.stderr.write(format_user_traceback(error))
             sys.exit(1)
+
+    def _builtin(self, command_name: str | None) -> Any:
+        if command_name in BUILTIN_COMMANDS and command_name not in self.gather_commands():
+            return BUILTIN_COMMANDS[command_name]
+        return None
+
+    def _command_help(self) -> dict[str, str]:
+        """``{command: one-line help}`` of user commands and built-in commands."""
+        helps = {name: command.help for name, command in BUILTIN_COMMANDS.items()}
+        for name, command in self.gather_commands().items():
+            doc = first_line(command.__doc__)
+            helps[name] = f"{doc} (default)" if name == self.default_command else doc
+        return helps
+
+    def _print_help(self, prog: str, command_name: str | None) -> None:
+        helps = self._command_help()
+        if command_name is None:
+            options = all_options(self.additional_cli_options)
+            build_parser(prog, helps, options).print_help()
+            return
+        check_command(command_name, helps)
+        builtin = self._builtin(command_name)
+        if builtin is not None:
+            print(f"{command_name}: {builtin.help}")
+            return
+        function = self.gather_commands()[command_name]
+        signature = inspect.signature(function.function)
+        doc = inspect.cleandoc(function.__doc__ or "") or "(no documentation)"
+        print(f"{command_name}{signature}\n\n{doc}")
+
+
+@dataclass
+class _Prepared:
+    """A command and its config, checked and ready to run."""
+
+    command: str
+    builtin: Any
+    options: dict[str, Any]
+    updates: dict[str, Any]
+    arguments: dict[str, Any]
+    summary: ConfigSummary
+    logger: logging.Logger
+    captured_functions: list[CapturedFunction]
+
+
+def _observer_from_flag(sink: Sink, value: str) -> Any:
+    """The observer a sink flag asks for; a bad value becomes one clear error naming the flag."""
+    flags = "/".join(flag for flag in (sink.short_flag, sink.flag) if flag)
+    try:
+        return sink.observer_from_flag(value)
+    except MissingExtra:
+        raise
+    except (SacredlikeError, ValueError, OSError) as error:
+        raise CommandLineError(f"{flags} {value!r}: {error}") from error
 
 
 def _exit_with_message(prog: str, error: BaseException, status: int) -> Any:
@@ -406,22 +516,8 @@ def _ensure_log_handler() -> None:
         root.setLevel(logging.INFO)
 
 
-def _log_level(value: Any) -> int:
-    text = str(value)
-    if text.lstrip("-").isdigit():
-        return int(text)
-    level = logging.getLevelName(text.upper())
-    if not isinstance(level, int):
-        raise CommandLineError(
-            f"--loglevel: unknown level {value!r}; use DEBUG, INFO, ... or a number"
-        )
-    return level
-
-
 def _nested_updates(updates: Mapping) -> dict[str, Any]:
     """Accept both nested dicts and dotted keys (``{"a.b": 1}``) as config updates."""
-    from .config import set_by_dotted_path
-
     nested: dict[str, Any] = {}
     for key, value in updates.items():
         if isinstance(key, str) and "." in key:
@@ -429,16 +525,6 @@ def _nested_updates(updates: Mapping) -> dict[str, Any]:
         else:
             recursive_update(nested, {key: value})
     return nested
-
-
-def _split_config_files(names: Sequence[str]) -> tuple[list[str], list[dict[str, Any]]]:
-    named, files = [], []
-    for name in names:
-        if is_config_file_name(name):
-            files.append(load_config_file(name))
-        else:
-            named.append(name)
-    return named, files
 
 
 def _check_clean(experiment_info: Mapping[str, Any]) -> None:

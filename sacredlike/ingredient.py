@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-import copy
+import logging
 import os
-import random
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .captured import CapturedFunction
-from .config import (
-    ConfigDict,
-    ConfigScope,
-    get_by_dotted_path,
-    load_config_file,
-    recursive_update,
-    set_by_dotted_path,
-)
+from .config import ConfigDict, ConfigScope, load_config_file
+from .config.assembly import assemble_config
+from .config.files import is_config_file_name
+from .config.summary import ConfigSummary
 from .dependencies import package_version
-from .errors import ConfigError
+from .errors import CommandLineError, ConfigError
+from .suggest import did_you_mean
 
-SEED_MAX = 2**31 - 1
-
-
-@dataclass
-class ConfigSummary:
-    """The result of assembling a run's config.
-
-    Attributes:
-        config: the final nested config (the root always has ``seed``).
-        docs: ``{"dotted.key": doc}`` from comments in config scopes.
-    """
-
-    config: dict[str, Any]
-    docs: dict[str, str] = field(default_factory=dict)
+__all__ = ["ConfigSummary", "Ingredient", "check_command"]
 
 
 class Ingredient:
@@ -181,72 +163,89 @@ class Ingredient:
             yield ingredient
             stack.extend(reversed(ingredient.ingredients))
 
+    def prefix_of(self, ingredient: Ingredient) -> str:
+        """Where ``ingredient``'s config lives in this one's config (``""`` for itself)."""
+        return "" if ingredient is self else ingredient.path
+
     def gather_config(
         self,
         config_updates: Mapping | None = None,
-        named_configs: list[str] | tuple[str, ...] = (),
+        named_configs: Sequence[str] = (),
         command_name: str | None = None,
-        logger: Any = None,
+        logger: logging.Logger | None = None,
     ) -> ConfigSummary:
-        """Assemble the config: sources in order, named configs, then updates (which win).
+        """Assemble the config (order of precedence: see :mod:`sacredlike.config.assembly`).
 
-        Order of precedence, lowest first: ``@config`` scopes and ``add_config`` entries in
-        the order they were added, then named configs in the order given, then
-        ``config_updates``. Sub-ingredients' configs live under their ``path``. The root gets
-        a random ``seed`` unless one is set.
+        Args:
+            config_updates: nested ``with`` updates; they win over all other sources.
+            named_configs: named configs (``path.name`` for an ingredient's) or JSON/YAML
+                file paths, applied in order.
+            command_name: passed to config hooks.
+            logger: passed to config hooks.
 
         Raises:
-            ConfigError: an unknown named config.
+            ConfigError: an unknown named config or an unreadable config file.
         """
-        updates = copy.deepcopy(dict(config_updates or {}))
-        config: dict[str, Any] = {}
-        docs: dict[str, str] = {}
-        wanted_named = list(named_configs)
-        for ingredient in reversed(list(self.traverse_ingredients())):
-            prefix = "" if ingredient is self else ingredient.path
-            fixed = get_by_dotted_path(updates, prefix, {}) if prefix else updates
-            own_named = [
-                name[len(prefix) + 1 :] if prefix else name
-                for name in wanted_named
-                if (name.startswith(prefix + ".") if prefix else "." not in name)
-                or (ingredient is self and name in self.named_configs)
-            ]
-            values, own_docs = ingredient._own_config(fixed, own_named)
-            for key, doc in own_docs.items():
-                docs[f"{prefix}.{key}" if prefix else key] = doc
-            if prefix:
-                existing = get_by_dotted_path(config, prefix, {})
-                set_by_dotted_path(config, prefix, recursive_update(values, existing))
-            else:
-                config = recursive_update(values, config)
-        known_named = self._all_named_configs()
-        unknown = [name for name in wanted_named if name not in known_named]
-        if unknown:
-            raise ConfigError(
-                f"unknown named config {unknown[0]!r}; available: "
-                f"{', '.join(sorted(known_named)) or 'none'}"
-            )
-        config.setdefault("seed", random.randint(0, SEED_MAX))
-        for hook in self.config_hooks:
-            recursive_update(config, hook(config, command_name, logger) or {})
-        return ConfigSummary(config=config, docs=docs)
+        return assemble_config(self, config_updates or {}, named_configs, command_name, logger)
 
-    def _own_config(self, fixed: Mapping, named: list[str]) -> tuple[dict, dict[str, str]]:
-        fixed = copy.deepcopy(dict(fixed))
-        docs: dict[str, str] = {}
-        for name in named:
-            if name in self.named_configs:
-                named_values = self.named_configs[name](fixed=fixed)
-                fixed = recursive_update(named_values, fixed)
-        values: dict[str, Any] = {}
-        for source in self.configurations:
-            recursive_update(values, source(fixed=fixed, preset=values))
-            docs.update(source.docs)
-        return recursive_update(values, fixed), docs
-
-    def _all_named_configs(self) -> set[str]:
-        names = set()
+    def _by_full_name(self, attribute: str) -> dict[str, tuple[Ingredient, Any]]:
+        found: dict[str, tuple[Ingredient, Any]] = {}
         for ingredient in self.traverse_ingredients():
-            prefix = "" if ingredient is self else ingredient.path + "."
-            names.update(prefix + name for name in ingredient.named_configs)
-        return names
+            prefix = self.prefix_of(ingredient)
+            for name, item in getattr(ingredient, attribute).items():
+                found.setdefault(f"{prefix}.{name}" if prefix else name, (ingredient, item))
+        return found
+
+    def named_config_sources(self) -> dict[str, tuple[Ingredient, ConfigScope | ConfigDict]]:
+        """Every named config by full name (``path.name`` for sub-ingredients')."""
+        return self._by_full_name("named_configs")
+
+    def find_named_config(self, name: str) -> tuple[Ingredient, ConfigScope | ConfigDict]:
+        """The ingredient owning named config ``name`` and the config source.
+
+        ``name`` may also be the path of a JSON or YAML file (applied to the root config).
+
+        Raises:
+            ConfigError: no such named config, or the file cannot be read.
+        """
+        known = self.named_config_sources()
+        if name in known:
+            return known[name]
+        if is_config_file_name(name):
+            return self, ConfigDict(load_config_file(name), doc=f"loaded from {name}")
+        raise ConfigError(
+            f"unknown named config {name!r}{did_you_mean(name, known)}; available: "
+            f"{', '.join(sorted(known)) or 'none'} (config files must end in .json, .yaml "
+            "or .yml)"
+        )
+
+    def gather_commands(self) -> dict[str, CapturedFunction]:
+        """Every command by full name (``path.command`` for sub-ingredients')."""
+        return {name: command for name, (_, command) in self._by_full_name("commands").items()}
+
+    def unobserved_command_names(self) -> set[str]:
+        """Full names of the commands marked ``unobserved``."""
+        return {
+            name
+            for name, (ingredient, command) in self._by_full_name("commands").items()
+            if command.__name__ in ingredient.unobserved_commands
+        }
+
+    def bind_captured_functions(self) -> list[CapturedFunction]:
+        """All captured functions, each told where its ingredient's config lives."""
+        functions = []
+        for ingredient in self.traverse_ingredients():
+            for function in ingredient.captured_functions:
+                function.ingredient_path = self.prefix_of(ingredient)
+                functions.append(function)
+        return functions
+
+
+def check_command(name: str, commands: Iterable[str]) -> None:
+    """Raise :class:`CommandLineError` naming the closest command if ``name`` is unknown."""
+    commands = list(commands)
+    if name not in commands:
+        raise CommandLineError(
+            f"unknown command {name!r}{did_you_mean(name, commands)}; available: "
+            f"{', '.join(sorted(commands))}"
+        )

@@ -9,25 +9,44 @@ import textwrap
 import tokenize
 import types
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ConfigError
 from .paths import recursive_update
 
 
+class SourceResult(NamedTuple):
+    """What a config source gives when evaluated.
+
+    Attributes:
+        values: its entries, with the fixed entries (``with`` updates) winning.
+        defined: its entries as the source itself sets them, ignoring the fixed values
+            (used to tell which updates add, modify or change the type of an entry).
+    """
+
+    values: dict
+    defined: dict
+
+
 class _ScopeLocals(dict):
-    """Locals of a running config scope: assignments to fixed keys keep the fixed value."""
+    """Locals of a running config scope: assignments to fixed keys keep the fixed value.
+
+    The value the body assigned to a fixed key is remembered in :attr:`overridden`.
+    """
 
     def __init__(self, fixed: Mapping, preset: Mapping) -> None:
         super().__init__(preset)
         self._fixed = fixed
+        self.overridden: dict[str, Any] = {}
         for key, value in fixed.items():
             dict.__setitem__(self, key, _fresh(value))
 
     def __setitem__(self, key: str, value: Any) -> None:
         if key not in self._fixed:
             dict.__setitem__(self, key, value)
-        elif isinstance(value, dict) and isinstance(self._fixed[key], Mapping):
+            return
+        self.overridden[key] = value
+        if isinstance(value, dict) and isinstance(self._fixed[key], Mapping):
             dict.__setitem__(self, key, recursive_update(dict(value), self._fixed[key]))
 
 
@@ -69,14 +88,32 @@ class ConfigScope:
 
     def __call__(self, fixed: Mapping | None = None, preset: Mapping | None = None) -> dict:
         """Run the body and return its config entries."""
-        scope_locals = _ScopeLocals(fixed or {}, preset or {})
+        return self.evaluate(fixed, preset).values
+
+    def evaluate(self, fixed: Mapping | None = None, preset: Mapping | None = None) -> SourceResult:
+        """Run the body; return its entries and what it assigned itself.
+
+        Args:
+            fixed: entries that win over assignments in the body (``with`` updates).
+            preset: entries of earlier sources the body may read; returned only if the body
+                assigns them anew.
+        """
+        fixed, preset = fixed or {}, preset or {}
+        scope_locals = _ScopeLocals(fixed, preset)
         exec(self._code, self.function.__globals__, scope_locals)
-        preset_keys = set(preset or {}) - set(fixed or {})
-        return {
+        preset_keys = set(preset) - set(fixed)
+        values = {
             key: value
             for key, value in scope_locals.items()
             if _is_config_value(key, value) and not (key in preset_keys and preset[key] is value)
         }
+        defined = {key: value for key, value in values.items() if key not in fixed}
+        defined.update(
+            (key, value)
+            for key, value in scope_locals.overridden.items()
+            if _is_config_value(key, value)
+        )
+        return SourceResult(values, defined)
 
 
 def _compile_body(
@@ -140,14 +177,25 @@ def _assigned_names(statement: ast.stmt) -> list[str]:
 
 
 class ConfigDict:
-    """A plain dict used as a config source (same call interface as :class:`ConfigScope`)."""
+    """A plain dict used as a config source (same call interface as :class:`ConfigScope`).
 
-    def __init__(self, entries: Mapping) -> None:
+    Args:
+        entries: the config entries.
+        doc: a description (shown by ``print_named_configs``).
+    """
+
+    def __init__(self, entries: Mapping, doc: str | None = None) -> None:
         if not isinstance(entries, Mapping):
             raise ConfigError(f"a config must be a dict, got {type(entries).__name__}")
         self.entries = recursive_update({}, entries)
         self.docs: dict[str, str] = {}
+        self.__doc__ = doc
 
     def __call__(self, fixed: Mapping | None = None, preset: Mapping | None = None) -> dict:
         """The entries with ``fixed`` merged over them."""
-        return recursive_update(recursive_update({}, self.entries), fixed or {})
+        return self.evaluate(fixed, preset).values
+
+    def evaluate(self, fixed: Mapping | None = None, preset: Mapping | None = None) -> SourceResult:
+        """The entries with ``fixed`` merged over them, and the entries themselves."""
+        values = recursive_update(recursive_update({}, self.entries), fixed or {})
+        return SourceResult(values, recursive_update({}, self.entries))

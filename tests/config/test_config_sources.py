@@ -1,0 +1,290 @@
+"""Config sources, their order of precedence, docs, ingredients and update checks."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from sacredlike import SETTINGS, Experiment, Ingredient
+from sacredlike.config import ConfigScope
+from sacredlike.errors import CommandLineError, ConfigError
+
+from .conftest import FAST
+
+
+def test_scope_locals_become_entries_and_non_config_locals_are_left_out(ex):
+    @ex.config
+    def cfg():
+        import math
+
+        lr = 0.1
+        epochs = 2
+        total = lr * epochs
+        square = lambda x: x * x  # noqa: E731
+
+        def helper():
+            return 1
+
+        _private = 3
+        kind = math.floor(2.5)
+        cls = dict
+
+    assert ex.gather_config().config.keys() == {"lr", "epochs", "total", "kind", "seed"}
+
+
+def test_with_updates_win_and_dependent_entries_follow(ex):
+    @ex.config
+    def cfg():
+        lr = 0.1
+        epochs = 2
+        total = lr * epochs
+        optimizer = {"name": "sgd", "momentum": 0.9}
+        optimizer["nesterov"] = epochs > 1
+
+    config = ex.gather_config({"lr": 1, "optimizer": {"name": "adam"}}).config
+    assert config["lr"] == 1 and config["total"] == 2
+    assert config["optimizer"] == {"name": "adam", "momentum": 0.9, "nesterov": True}
+
+
+def test_comments_become_docs():
+    def cfg():
+        # the learning rate
+        # (per step)
+        lr = 0.1
+        epochs = 2  # passes over the data
+        batch = 32
+
+    scope = ConfigScope(cfg)
+    assert scope.docs == {"lr": "the learning rate (per step)", "epochs": "passes over the data"}
+
+
+def test_config_function_with_arguments_is_refused(ex):
+    with pytest.raises(ConfigError, match="must not take arguments"):
+        ex.config(lambda x: None)
+
+
+def test_precedence_of_sources(ex, tmp_path):
+    """add_config/@config in order < config hooks < named configs in order < updates."""
+    (tmp_path / "base.json").write_text(json.dumps({"a": "file", "b": "file", "f": 1}))
+    ex.add_config({"a": "dict", "b": "dict", "c": "dict", "d": "dict", "e": "dict"})
+    ex.add_config(str(tmp_path / "base.json"))
+
+    @ex.config
+    def cfg():
+        b = "scope"
+        c = "scope"
+        d = "scope"
+        e = "scope"
+        seen_a = a  # noqa: F821 - earlier sources are readable
+
+    @ex.config_hook
+    def hook(config, command_name, logger):
+        return {"c": "hook", "d": "hook", "e": "hook", "hook_saw": config["b"]}
+
+    ex.add_named_config("one", {"d": "named1", "e": "named1"})
+    ex.add_named_config("two", e="named2")
+    ex.main(lambda: None)
+    config = ex.gather_config({"e": "update"}, ["one", "two"], "main").config
+    assert config["a"] == "file" and config["seen_a"] == "file" and config["f"] == 1
+    assert (config["b"], config["c"], config["d"], config["e"]) == (
+        "scope",
+        "hook",
+        "named1",
+        "update",
+    )
+    assert config["hook_saw"] == "scope"
+
+
+def test_later_named_config_wins_and_named_values_feed_the_scopes(ex):
+    @ex.config
+    def cfg():
+        width = 8
+        area = width * width
+
+    @ex.named_config
+    def wide():
+        width = 100
+
+    @ex.named_config
+    def narrow():
+        width = 2
+
+    assert ex.gather_config(named_configs=["wide", "narrow"]).config["area"] == 4
+    assert ex.gather_config(named_configs=["narrow", "wide"]).config["area"] == 10000
+
+
+def test_named_config_files_json_and_yaml(ex, tmp_path):
+    ex.add_config(lr=0.1, layers=[1])
+    (tmp_path / "a.json").write_text('{"lr": 0.5}')
+    (tmp_path / "b.yaml").write_text("layers: [3, 4]\n")
+    ex.add_named_config("from_file", str(tmp_path / "b.yaml"))
+    config = ex.gather_config(named_configs=[str(tmp_path / "a.json"), "from_file"]).config
+    assert config["lr"] == 0.5 and config["layers"] == [3, 4]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "config file not found"), ("[1, 2]", "must hold a mapping"), ("{", "malformed")],
+)
+def test_bad_config_files(ex, tmp_path, content, message):
+    path = tmp_path / "c.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        ex.gather_config(named_configs=[str(path)])
+
+
+def test_unknown_named_config_suggests_the_closest(ex):
+    ex.add_named_config("big_model", size=3)
+    with pytest.raises(ConfigError, match=r"unknown named config 'bigmodel' \(did you mean"):
+        ex.gather_config(named_configs=["bigmodel"])
+
+
+def test_root_always_has_a_seed_that_updates_can_set(ex):
+    assert isinstance(ex.gather_config().config["seed"], int)
+    assert ex.gather_config({"seed": 5}).config["seed"] == 5
+
+
+def make_ingredient_experiment():
+    data = Ingredient("dataset")
+
+    @data.config
+    def data_cfg():
+        n = 10  # number of samples
+        path = "train.csv"
+
+    @data.named_config
+    def small():
+        n = 2
+
+    @data.capture
+    def load(n, path, _config):
+        return n, path, dict(_config)
+
+    @data.command
+    def stats(n):
+        """Print stats."""
+        return f"stats {n}"
+
+    ex = Experiment("with_ingredients", ingredients=[data])
+
+    @ex.config
+    def cfg():
+        samples = dataset["n"] * 2  # noqa: F821 - ingredient config is readable
+        optimizer = {"name": "sgd", "lr": 0.1}
+
+    @ex.capture(prefix="optimizer")
+    def make_optimizer(name, lr):
+        return name, lr
+
+    @ex.main
+    def main(samples):
+        return samples, load(), make_optimizer()
+
+    return ex
+
+
+def test_ingredient_config_lives_under_its_path():
+    ex = make_ingredient_experiment()
+    summary = ex.gather_config({"dataset": {"n": 4}})
+    assert summary.config["dataset"] == {"n": 4, "path": "train.csv"}
+    assert summary.config["samples"] == 8
+    assert summary.docs["dataset.n"] == "number of samples"
+
+
+def test_ingredient_named_configs_and_commands_use_the_path():
+    ex = make_ingredient_experiment()
+    assert ex.gather_config(named_configs=["dataset.small"]).config["dataset"]["n"] == 2
+    assert ex.run("dataset.stats", options=FAST).result == "stats 10"
+    assert ex.run("dataset.stats", named_configs=["dataset.small"], options=FAST).result == (
+        "stats 2"
+    )
+
+
+def test_captured_functions_of_ingredients_and_prefixes_read_their_subtree():
+    ex = make_ingredient_experiment()
+    samples, loaded, optimizer = ex.run(config_updates={"optimizer.lr": 0.5}, options=FAST).result
+    assert samples == 20
+    assert loaded == (10, "train.csv", {"n": 10, "path": "train.csv"})
+    assert optimizer == ("sgd", 0.5)
+
+
+def test_pre_and_post_run_hooks_run_around_main(ex):
+    calls = []
+    ex.add_config(lr=0.3)
+    ex.pre_run_hook(lambda lr: calls.append(("pre", lr)))
+    ex.post_run_hook(lambda _run: calls.append(("post", _run.result)))
+    ex.main(lambda: calls.append("main") or "done")
+    ex.run(options=FAST)
+    assert calls == [("pre", 0.3), "main", ("post", "done")]
+
+
+def test_summary_tracks_added_modified_and_typechanged(ex):
+    ex.add_config(lr=0.1, steps=3, name="a", nested={"x": 1, "y": [1]}, maybe=None)
+    ex.add_named_config("more", extra=1, steps=3)
+    summary = ex.gather_config(
+        {"lr": 1, "name": 5, "nested": {"x": 2, "y": (1,)}, "maybe": "set", "new": 1},
+        ["more"],
+    )
+    assert summary.added == {"extra", "new"}
+    assert summary.modified == {"lr", "name", "nested.x", "maybe"}
+    assert summary.typechanged == {"name"}
+
+
+def test_unknown_update_key_is_an_error_naming_the_closest_key(ex):
+    ex.add_config(learning_rate=0.1)
+    ex.main(lambda: None)
+    with pytest.raises(ConfigError, match=r"'learning_rat' is not defined .* 'learning_rate'"):
+        ex.run(config_updates={"learning_rat": 1}, options=FAST)
+
+
+def test_update_of_a_captured_parameter_is_allowed(ex):
+    @ex.main
+    def main(patience=3, options=None):
+        return patience, options
+
+    assert ex.run(config_updates={"patience": 5}, options=FAST).result == (5, None)
+    result = ex.run(config_updates={"options.deep": 1}, options=FAST).result
+    assert result == (3, {"deep": 1})
+
+
+def test_type_change_is_an_error_but_int_float_and_none_are_fine(ex):
+    ex.add_config(steps=3, rate=1, maybe=None)
+    ex.main(lambda steps, rate, maybe: (steps, rate, maybe))
+    with pytest.raises(ConfigError, match=r"'steps' changes type from int \(3\) to str"):
+        ex.run(config_updates={"steps": "many"}, options=FAST)
+    result = ex.run(config_updates={"rate": 0.5, "maybe": [1]}, options=FAST).result
+    assert result == (3, 0.5, [1])
+
+
+def test_force_turns_update_errors_into_warnings(ex, caplog):
+    ex.add_config(steps=3)
+    ex.main(lambda steps: steps)
+    with caplog.at_level(logging.WARNING):
+        run = ex.run(config_updates={"steps": "x", "stpes": 4}, options={**FAST, "--force": True})
+    assert run.result == "x"
+    warned = " ".join(record.getMessage() for record in caplog.records)
+    assert "'stpes' is not defined" in warned and "'steps' changes type" in warned
+
+
+def test_config_is_read_only_in_captured_functions_unless_disabled(ex, monkeypatch):
+    ex.add_config(layers=[1, 2], opt={"lr": 1})
+
+    @ex.main
+    def main(layers, opt):
+        layers.append(3)
+        opt["lr"] = 2
+        return layers, opt
+
+    with pytest.raises(ConfigError, match="read-only"):
+        ex.run(options=FAST)
+    monkeypatch.setitem(SETTINGS.CONFIG, "READ_ONLY_CONFIG", False)
+    assert ex.run(options=FAST).result == ([1, 2, 3], {"lr": 2})
+
+
+def test_unknown_command_suggests_the_closest(ex):
+    ex.main(lambda: None)
+    with pytest.raises(CommandLineError, match=r"'print_confg' \(did you mean 'print_config'"):
+        ex.run("print_confg")
