@@ -28,7 +28,13 @@ from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import CommandLineError, RunNotFound, SinkRejected, SinkUnavailable
+from ..errors import (
+    CommandLineError,
+    RunNotFound,
+    SacredlikeError,
+    SinkRejected,
+    SinkUnavailable,
+)
 from ..registry import Sink, register_sink
 from ._document import (
     DocumentObserver,
@@ -450,7 +456,9 @@ class MongoObserver(DocumentObserver):
         """
         SINK.check_installed()
         metrics = metrics_collection if metrics_collection is not None else runs.database["metrics"]
-        store = MongoDocumentStore(runs, metrics, fs, f"mongodb://SERVER/{runs.database.name}")
+        servers = runs.database.client.topology_description.server_descriptions()
+        hosts = ",".join(f"{host}:{port}" for host, port in servers) or "SERVER"
+        store = MongoDocumentStore(runs, metrics, fs, f"mongodb://{hosts}/{runs.database.name}")
         return cls(overwrite=overwrite, priority=priority, failure_dir=failure_dir, store=store)
 
     @classmethod
@@ -641,7 +649,11 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("directory")
     up.add_argument("location", help="MongoDB URI or -m form, e.g. localhost:27017:sacred")
     args = parser.parse_args(argv)
-    ids = upload(args.directory, args.location)
+    try:
+        ids = upload(args.directory, args.location)
+    except (SacredlikeError, FileNotFoundError) as exc:
+        print(f"upload failed: {exc}", file=sys.stderr)
+        return 1
     print(f"uploaded run(s) {', '.join(map(str, ids))}")
     return 0
 

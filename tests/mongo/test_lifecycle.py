@@ -191,3 +191,24 @@ def test_values_round_trip(make_observer, db, tmp_path):
     assert doc["result"] == 2**62
     values = db.metrics.find_one({"run_id": run_id})["values"]
     assert math.isnan(values[0]) and values[1:] == [math.inf, -math.inf]
+
+
+def test_create_from_and_ready_client(client, db, tmp_path):
+    import gridfs
+
+    observer = MongoObserver.create_from(
+        db["my_runs"], gridfs.GridFS(db), metrics_collection=db["my_metrics"], priority=5
+    )
+    assert observer.priority == 5
+    assert observer.upload_hint.endswith(f"/{db.name}")
+    assert "SERVER" not in observer.upload_hint
+    run_id = start(observer, tmp_path)
+    observer.log_metrics(metrics_by_name=points("m", 0, 2), info={})
+    observer.completed_event(stop_time=now(), result=None)
+    assert db["my_runs"].find_one({"_id": run_id})["status"] == "COMPLETED"
+    assert db["my_metrics"].find_one({"run_id": run_id})["steps"] == [0, 1]
+
+    with_client = MongoObserver(client=client, db_name=db.name, collection_prefix="c")
+    other = start(with_client, tmp_path)
+    with_client.completed_event(stop_time=now(), result=None)
+    assert db["c_runs"].find_one({"_id": other})["status"] == "COMPLETED"

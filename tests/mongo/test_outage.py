@@ -177,3 +177,10 @@ def test_points_stored_before_a_failure_are_not_stored_twice(make_observer, db, 
     beats.beat(points("loss", 3, 2))
     observer.completed_event(stop_time=now(), result=None)
     assert db.metrics.find_one({"run_id": run_id})["steps"] == [0, 1, 2, 3, 4]
+
+
+def test_upload_command_reports_errors(mongo_server, tmp_path, capsys):
+    from sacredlike.observers.mongo import main
+
+    assert main(["upload", str(tmp_path), f"{mongo_server.uri}/x"]) == 1
+    assert "no saved run (run.json) found" in capsys.readouterr().err
