@@ -52,6 +52,15 @@ class BuiltinCommand:
     help: str
     takes: tuple[str, ...] = ()
 
+    def bind(self, context: CommandContext) -> Callable[[], Any]:
+        """A no-argument function running the command on ``context`` (named like it)."""
+
+        def command() -> Any:
+            return self.function(context)
+
+        command.__name__ = command.__qualname__ = self.name
+        return command
+
 
 def _print_config(context: CommandContext) -> None:
     print(format_config(context.summary, color=sys.stdout.isatty()))

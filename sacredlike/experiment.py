@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import functools
 import inspect
 import logging
 import os
@@ -218,8 +217,7 @@ class Experiment(Ingredient):
             main_function: Callable[..., Any] = self.gather_commands()[command_name]
             observers = [*self.observers, *self._observers_from_options(options)]
         else:
-            context = CommandContext(self, summary, prepared.arguments)
-            main_function = functools.partial(builtin.function, context)
+            main_function = builtin.bind(CommandContext(self, summary, prepared.arguments))
             observers = []
         run = Run(
             config=config,

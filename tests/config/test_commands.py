@@ -1,0 +1,182 @@
+"""Built-in commands, help, and commands that must not create run records."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from sacredlike import Experiment
+from sacredlike.config.summary import ConfigSummary
+from sacredlike.errors import CommandLineError
+from sacredlike.printing import format_config
+
+from .conftest import FAST
+
+
+class Recorder:
+    """An observer that counts the events it receives."""
+
+    priority = 0
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def __getattr__(self, name: str):
+        if name.endswith("_event") or name in ("log_metrics", "join"):
+            return lambda **kwargs: self.events.append(name)
+        raise AttributeError(name)
+
+
+@pytest.fixture
+def configured(ex: Experiment) -> Experiment:
+    @ex.config
+    def cfg():
+        lr = 0.1  # learning rate
+        optimizer = {"name": "sgd"}
+        steps = 3
+
+    @ex.named_config
+    def fast():
+        """Only one step.
+
+        More text.
+        """
+        steps = 1
+
+    ex.main(lambda lr: lr)
+    return ex
+
+
+def test_format_config_marks_changes_without_colour():
+    summary = ConfigSummary(
+        config={"lr": 1, "new": 2, "opt": {"name": "adam"}, "kind": "x", "empty": {}},
+        docs={"lr": "learning rate", "opt.name": "which one"},
+        added={"new"},
+        modified={"lr", "opt.name", "kind"},
+        typechanged={"kind"},
+    )
+    assert format_config(summary).splitlines() == [
+        "Configuration (! type changed, + added, * modified, # doc):",
+        "   empty = {}",
+        "!  kind = 'x'",
+        "*  lr = 1           # learning rate",
+        "+  new = 2",
+        "   opt:",
+        "*    name = 'adam'  # which one",
+    ]
+
+
+def test_format_config_uses_colour_only_when_asked():
+    summary = ConfigSummary(config={"lr": 1}, docs={"lr": "rate"}, modified={"lr"})
+    coloured = format_config(summary, color=True)
+    assert "\x1b[34m  lr = 1\x1b[0m" in coloured and "# rate" in coloured
+    assert "\x1b[" not in format_config(summary, color=False)
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_print_config_highlights_updates_and_colours_on_a_terminal(configured, monkeypatch):
+    pipe = io.StringIO()
+    monkeypatch.setattr("sys.stdout", pipe)
+    observer = Recorder()
+    configured.observers.append(observer)
+    configured.run("print_config", {"lr": 0.5}, ["fast"], options=FAST)
+    text = pipe.getvalue()
+    assert "*  lr = 0.5" in text and "# learning rate" in text and "*  steps = 1" in text
+    assert "\x1b[" not in text
+    assert observer.events == []
+    terminal = FakeTerminal()
+    monkeypatch.setattr("sys.stdout", terminal)
+    configured.run_commandline(["exp.py", "print_config", "with", "lr=0.5"])
+    assert "\x1b[34m" in terminal.getvalue()
+
+
+def test_print_config_option_prints_before_running(configured, capsys):
+    configured.run(config_updates={"steps": 2}, options={**FAST, "--print-config": True})
+    assert "*  steps = 2" in capsys.readouterr().out
+
+
+def test_save_config_writes_json_or_the_given_file(configured, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    configured.run_commandline(["exp.py", "save_config", "with", "lr=0.5"])
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["lr"] == 0.5 and "config_filename" not in saved and "seed" in saved
+    configured.run_commandline(["exp.py", "save_config", "with", "config_filename=out.yaml"])
+    assert "lr: 0.1" in (tmp_path / "out.yaml").read_text()
+
+
+def test_print_named_configs_and_dependencies(configured, capsys):
+    configured.run_commandline(["exp.py", "print_named_configs"])
+    assert "fast  # Only one step." in capsys.readouterr().out
+    configured.add_package_dependency("pytest")
+    configured.run_commandline(["exp.py", "print_dependencies"])
+    out = capsys.readouterr().out
+    assert "Dependencies:" in out and "pytest" in out and "Sources:" in out
+    assert "test_commands.py" in out  # the main file of the experiment, with its md5
+
+
+def test_help_lists_commands_and_shows_one_command(configured, capsys):
+    @configured.command
+    def evaluate(lr, checkpoint="last.pt"):
+        """Evaluate a checkpoint.
+
+        Prints the score.
+        """
+
+    configured.run_commandline(["exp.py", "help"])
+    out = capsys.readouterr().out
+    for name in ("evaluate", "print_config", "save_config", "print_dependencies", "-F BASEDIR"):
+        assert name in out
+    assert "Evaluate a checkpoint." in out
+    configured.run_commandline(["exp.py", "help", "evaluate"])
+    assert capsys.readouterr().out.startswith(
+        "evaluate(lr, checkpoint='last.pt')\n\nEvaluate a checkpoint.\n\nPrints the score."
+    )
+    configured.run_commandline(["exp.py", "help", "save_config"])
+    assert "config_filename" in capsys.readouterr().out
+
+
+def test_help_for_an_unknown_command_exits_2(configured, capsys):
+    with pytest.raises(SystemExit) as exited:
+        configured.run_commandline(["exp.py", "help", "evalute"])
+    assert exited.value.code == 2
+    assert "unknown command 'evalute'" in capsys.readouterr().err
+
+
+def test_unobserved_commands_and_unobserved_flag_create_no_records(configured):
+    observer = Recorder()
+    configured.observers.append(observer)
+
+    @configured.command(unobserved=True)
+    def quiet():
+        return "quiet"
+
+    configured.run("quiet", options=FAST)
+    configured.run(options={**FAST, "--unobserved": True})
+    assert observer.events == []
+    configured.run(options=FAST)
+    assert observer.events[0] == "started_event" and observer.events[-1] == "join"
+
+
+def test_user_option_is_applied_to_the_run():
+    from sacredlike.commandline import cli_option
+
+    @cli_option("-o", "--own-tag")
+    def own_tag(value, run):
+        """Tag the run."""
+        run.info["tag"] = value
+
+    ex = Experiment("with_option", additional_cli_options=[own_tag])
+    ex.main(lambda _run: _run.info["tag"])
+    assert ex.run_commandline(["exp.py", "-o", "blue", "-C", "no"]).result == "blue"
+    assert ex.run(options={**FAST, "--own-tag": "red"}).result == "red"
+
+
+def test_no_main_function_is_a_clear_error(ex):
+    with pytest.raises(CommandLineError, match="no main function"):
+        ex.run()
