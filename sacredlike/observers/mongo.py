@@ -22,6 +22,7 @@ import random
 import re
 import sys
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from ._document import (
     DocumentStore,
     MetricPart,
     QueuedDocumentObserver,
+    RetryPolicy,
     redact_credentials,
     upload_saved_runs,
 )
@@ -246,8 +248,18 @@ class MongoDocumentStore(DocumentStore):
         self._indexed = False
 
     @classmethod
-    def open(cls, target: MongoTarget, client: Any = None, **client_kwargs: Any) -> Any:
-        """Connect to ``target`` (or use ``client``) and return the store."""
+    def open(
+        cls, target: MongoTarget, client: Any = None, runs: str = "runs", **client_kwargs: Any
+    ) -> Any:
+        """Connect to ``target`` (or use ``client``) and return the store.
+
+        Args:
+            target: server, database and collection prefix.
+            client: a ready MongoClient, or None to connect to ``target.url``.
+            runs: name of the runs collection when there is no prefix (Sacred's deprecated
+                ``collection`` argument; the metrics collection is then ``metrics``).
+            **client_kwargs: passed to ``MongoClient``.
+        """
         import gridfs
 
         owned = None
@@ -256,7 +268,7 @@ class MongoDocumentStore(DocumentStore):
         database = client[target.db_name]
         prefix = f"{target.collection_prefix}_" if target.collection_prefix else ""
         return cls(
-            database[f"{prefix}runs"],
+            database[f"{prefix}runs" if prefix else runs],
             database[f"{prefix}metrics"],
             gridfs.GridFS(database),
             target.safe_url,
@@ -429,9 +441,18 @@ class MongoObserver(DocumentObserver):
             MissingExtra: pymongo is not installed.
         """
         SINK.check_installed()
+        collection = client_kwargs.pop("collection", "runs")
+        if collection != "runs":
+            warnings.warn(
+                'MongoObserver(collection=...) is deprecated; use "collection_prefix"',
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            if collection_prefix:
+                raise ValueError("pass either collection or collection_prefix, not both")
         target = MongoTarget(url or "mongodb://localhost:27017", db_name, collection_prefix)
         if store is None:
-            store = MongoDocumentStore.open(target, client, **client_kwargs)
+            store = MongoDocumentStore.open(target, client, collection, **client_kwargs)
         super().__init__(store, overwrite=overwrite, priority=priority, failure_dir=failure_dir)
         self.url = store.describe()
         self.upload_hint = f"python -m sacredlike.observers.mongo upload DIRECTORY {self.url}"
@@ -476,8 +497,38 @@ class QueuedMongoObserver(QueuedDocumentObserver, MongoObserver):
 
     Nothing is lost while the server is away: points and fields stay pending until a write
     succeeds; after the run, :meth:`join` waits up to ``final_timeout`` seconds, then
-    saves the run to ``failure_dir``. Same arguments as :class:`MongoObserver`.
+    saves the run to ``failure_dir``.
     """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        db_name: str = "sacred",
+        collection_prefix: str = "",
+        overwrite: Any = None,
+        priority: int = 30,
+        client: Any = None,
+        failure_dir: str | None = None,
+        *,
+        interval: float | None = None,
+        retry_interval: float | None = None,
+        **client_kwargs: Any,
+    ) -> None:
+        """Same arguments as :class:`MongoObserver`, plus Sacred's queue settings.
+
+        Args:
+            interval: seconds between writes when no event wakes the writer (default 1).
+            retry_interval: longest wait between two failed writes (default 5).
+        """
+        super().__init__(
+            url, db_name, collection_prefix, overwrite, priority, client, failure_dir,
+            **client_kwargs,
+        )  # fmt: skip
+        if interval is not None:
+            self.interval = float(interval)
+        if retry_interval is not None:
+            delay = float(retry_interval)
+            self.retry = RetryPolicy(first_delay=min(0.2, delay), max_delay=delay)
 
 
 # -- reader -----------------------------------------------------------------------------

@@ -212,3 +212,22 @@ def test_create_from_and_ready_client(client, db, tmp_path):
     other = start(with_client, tmp_path)
     with_client.completed_event(stop_time=now(), result=None)
     assert db["c_runs"].find_one({"_id": other})["status"] == "COMPLETED"
+
+
+def test_sacred_keyword_arguments(mongo_server, db, tmp_path):
+    with pytest.warns(DeprecationWarning, match="collection_prefix"):
+        old_style = MongoObserver(mongo_server.uri, db_name=db.name, collection="my_runs")
+    run_id = start(old_style, tmp_path)
+    old_style.log_metrics(metrics_by_name=points("m", 0, 1), info={})
+    assert db["my_runs"].find_one({"_id": run_id}) is not None
+    assert db["metrics"].count_documents({"run_id": run_id}) == 1
+    with pytest.raises(ValueError, match="not both"), pytest.warns(DeprecationWarning):
+        MongoObserver(mongo_server.uri, collection="x", collection_prefix="y")
+
+    queued = QueuedMongoObserver(
+        mongo_server.uri, db_name=db.name, interval=3.0, retry_interval=0.1
+    )
+    assert queued.interval == 3.0 and queued.retry.max_delay == 0.1
+    assert queued.priority == 30
+    for observer in (old_style, queued):
+        observer.store.close()
