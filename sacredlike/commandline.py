@@ -244,8 +244,16 @@ def build_parser(
         allow_abbrev=False,
     )
     parser.add_argument("command", nargs="?", help="command to run (default: the main function)")
+    owners: dict[str, str] = {}
     for option in options:
         flags = [f for f in (option.short, option.long, *option.aliases) if f]
+        for flag in flags:
+            if flag in owners:
+                raise CommandLineError(
+                    f"the flag {flag} of option {option.long} is already taken by "
+                    f"{owners[flag]}; choose another flag in additional_cli_options"
+                )
+            owners[flag] = option.long
         if option.metavar is None:
             parser.add_argument(*flags, dest=option.key, action="store_true", help=option.help)
         else:

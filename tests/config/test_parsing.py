@@ -169,3 +169,9 @@ def test_additional_options_and_cli_option_decorator():
     assert level.metavar == "LEVEL" and level.help == "Pick a level."
     parsed = parse("-o", "--level", "7", extra=[own_flag, level])
     assert parsed.options == {"own_flag": True, "level": "7"}
+
+
+def test_user_option_clashing_with_a_flag_is_a_clear_error():
+    clash = CLIOption("--file-store", "-F", "my own -F")
+    with pytest.raises(CommandLineError, match="-F of option --file-store is already taken by"):
+        parse("-q", extra=[clash])
