@@ -290,6 +290,8 @@ def parse_command_line(
     options = all_options(extra_options)
     parser = build_parser(prog, commands, options)
     namespace = parser.parse_args(before + after)
+    if namespace.command == "help":
+        return ParsedCommandLine(help=True)
     updates, named = parse_updates(with_tokens)
     given = {
         option.key: getattr(namespace, option.key)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .builtin_commands import BUILTIN_COMMANDS, CommandContext
+from .builtin_commands import BUILTIN_COMMANDS, BuiltinCommand, CommandContext
 from .captured import CapturedFunction
 from .commandline import (
     CLIOption,
@@ -252,7 +252,7 @@ class Experiment(Ingredient):
                 f"command: {', '.join(sorted([*commands, *BUILTIN_COMMANDS]))}"
             )
         check_command(command_name, [*commands, *BUILTIN_COMMANDS])
-        builtin = None if command_name in commands else BUILTIN_COMMANDS[command_name]
+        builtin = self._builtin(command_name)
         options = self._check_options(options or {})
         updates = _nested_updates(config_updates or {})
         arguments = {
@@ -313,7 +313,7 @@ class Experiment(Ingredient):
             run.capture_mode = options["capture"]
         if "id" in options:
             run._id = options["id"]
-        builtin = command_name in BUILTIN_COMMANDS and command_name not in self.gather_commands()
+        builtin = self._builtin(command_name) is not None
         if builtin:
             run.capture_mode = "no"
         run.unobserved = (
@@ -396,7 +396,7 @@ class Experiment(Ingredient):
                 prepared = self._prepare(
                     parsed.command, parsed.config_updates, parsed.named_configs, parsed.options
                 )
-                builtin.function(CommandContext(self, prepared.summary, prepared.arguments))
+                builtin.bind(CommandContext(self, prepared.summary, prepared.arguments))()
                 return None
             return self.run(
                 parsed.command,
@@ -426,7 +426,8 @@ class Experiment(Ingredient):
                 pdb.post_mortem(error.__traceback__)
             sys.exit(1)
 
-    def _builtin(self, command_name: str | None) -> Any:
+    def _builtin(self, command_name: str | None) -> BuiltinCommand | None:
+        """The built-in command ``command_name`` names, unless a user command overrides it."""
         if command_name in BUILTIN_COMMANDS and command_name not in self.gather_commands():
             return BUILTIN_COMMANDS[command_name]
         return None
@@ -461,7 +462,7 @@ class _Prepared:
     """A command and its config, checked and ready to run."""
 
     command: str
-    builtin: Any
+    builtin: BuiltinCommand | None
     options: dict[str, Any]
     updates: dict[str, Any]
     arguments: dict[str, Any]

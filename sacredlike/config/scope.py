@@ -39,6 +39,9 @@ class _ScopeLocals(dict):
         self._fixed = fixed
         self.overridden: dict[str, Any] = {}
         for key, value in fixed.items():
+            earlier = preset.get(key)
+            if isinstance(earlier, Mapping) and isinstance(value, Mapping):
+                value = recursive_update(_fresh(earlier), value)
             dict.__setitem__(self, key, _fresh(value))
 
     def __setitem__(self, key: str, value: Any) -> None:

@@ -97,6 +97,16 @@ def test_precedence_of_sources(ex, tmp_path):
     assert config["hook_saw"] == "scope"
 
 
+def test_partial_update_of_a_dict_keeps_its_other_entries_readable(ex):
+    ex.add_config(opt={"lr": 0.1, "name": "sgd"})
+
+    @ex.config
+    def cfg():
+        label = f"{opt['name']}-{opt['lr']}"  # noqa: F821
+
+    assert ex.gather_config({"opt": {"lr": 1}}).config["label"] == "sgd-1"
+
+
 def test_later_named_config_wins_and_named_values_feed_the_scopes(ex):
     @ex.config
     def cfg():
@@ -173,6 +183,7 @@ def make_ingredient_experiment():
     @ex.config
     def cfg():
         samples = dataset["n"] * 2  # noqa: F821 - ingredient config is readable
+        source = dataset["path"]  # noqa: F821
         optimizer = {"name": "sgd", "lr": 0.1}
 
     @ex.capture(prefix="optimizer")
@@ -190,7 +201,7 @@ def test_ingredient_config_lives_under_its_path():
     ex = make_ingredient_experiment()
     summary = ex.gather_config({"dataset": {"n": 4}})
     assert summary.config["dataset"] == {"n": 4, "path": "train.csv"}
-    assert summary.config["samples"] == 8
+    assert summary.config["samples"] == 8 and summary.config["source"] == "train.csv"
     assert summary.docs["dataset.n"] == "number of samples"
 
 

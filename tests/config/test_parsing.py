@@ -109,6 +109,7 @@ def test_command_updates_and_options_in_any_order():
 def test_help_forms():
     assert parse("help").help and parse("help").command is None
     assert parse("help", "main").command == "main"
+    assert parse("-F", "runs", "help").help
     with pytest.raises(SystemExit) as exited:
         parse("--help")
     assert exited.value.code == 0
