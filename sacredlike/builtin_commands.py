@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config.files import save_config_file
 from .config.summary import ConfigSummary
-from .printing import format_config, format_dependencies, format_named_configs
+from .printing import format_config, format_dependencies, format_named_configs, use_color
 
 if TYPE_CHECKING:
     from .experiment import Experiment
@@ -63,7 +63,7 @@ class BuiltinCommand:
 
 
 def _print_config(context: CommandContext) -> None:
-    print(format_config(context.summary, color=sys.stdout.isatty()))
+    print(format_config(context.summary, color=use_color(sys.stdout)))
 
 
 def _print_dependencies(context: CommandContext) -> None:

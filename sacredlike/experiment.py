@@ -43,7 +43,7 @@ from .errors import (
 )
 from .host_info import host_info
 from .ingredient import Ingredient, check_command
-from .printing import first_line, format_config
+from .printing import first_line, format_config, use_color
 from .registry import Sink, registered_sinks
 from .run import Run
 from .settings import SETTINGS
@@ -273,7 +273,7 @@ class Experiment(Ingredient):
         for problem in problems:
             run_logger.warning("%s (accepted because of --force)", problem)
         if options.get("print_config"):
-            print(format_config(summary, color=sys.stdout.isatty()), flush=True)
+            print(format_config(summary, color=use_color(sys.stdout)), flush=True)
         return _Prepared(
             command_name, builtin, options, updates, arguments, summary, run_logger, functions
         )

@@ -1,13 +1,14 @@
 """Text shown by the built-in commands: the config tree, dependencies, named configs.
 
-Highlighting uses ANSI colours only when asked to (callers pass ``color=stream.isatty()``);
-otherwise a one-character marker in front of the line says what happened to the entry.
+Highlighting uses ANSI colours only when asked to (see :func:`use_color`); otherwise a
+one-character marker in front of the line says what happened to the entry.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from typing import Any
+from typing import IO, Any
 
 from .config.summary import ConfigSummary
 
@@ -20,6 +21,11 @@ _CHANGES = (
     ("modified", "*", "\x1b[34m", "modified"),
 )
 _DOC_COLUMN_MAX = 40
+
+
+def use_color(stream: IO[str]) -> bool:
+    """Colours for ``stream``: only on a terminal, and not when ``NO_COLOR`` is set."""
+    return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
 def format_config(summary: ConfigSummary, color: bool = False) -> str:

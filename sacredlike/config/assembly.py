@@ -4,8 +4,8 @@ Lowest precedence first:
 
 1. Each ingredient's config sources (``@config`` scopes and ``add_config`` dicts or files) in
    the order they were added: a later source can read and override earlier entries.
-   Sub-ingredients are assembled first; their config lives under their path, and the
-   parent's scopes can read it.
+   Sub-ingredients are assembled first; their config lives under their path (at the root
+   of the config, however deeply they are nested), and the parent's scopes can read it.
 2. Config hooks (``@config_hook``): they see the config so far and return updates.
 3. Named configs and config files given in ``with``, in the order given (later ones win).
    Their entries also win over assignments in the config scopes, whose other entries are
@@ -89,7 +89,13 @@ def assemble_config(
     ingredients = list(root.traverse_ingredients())
     for ingredient in reversed(ingredients):
         prefix = root.prefix_of(ingredient)
-        preset = subtree(config, prefix)
+        own = subtree(config, prefix)  # the config of deeper ingredients nested under prefix
+        preset = {
+            sub.path: subtree(config, sub.path)
+            for sub in ingredient.ingredients
+            if sub.path.isidentifier()
+        }
+        preset.update(own)
         values: dict[str, Any] = {}
         for source in ingredient.configurations:
             result = source.evaluate(subtree(fixed, prefix), {**preset, **values})
@@ -97,7 +103,7 @@ def assemble_config(
             merge_at(defined, prefix, result.defined)
             docs.update(_prefixed(prefix, source.docs))
         recursive_update(values, subtree(fixed, prefix))
-        merge_at(config, prefix, recursive_update(values, preset))
+        merge_at(config, prefix, recursive_update(values, own))
 
     seed = random.randint(0, SEED_MAX)
     config.setdefault("seed", seed)

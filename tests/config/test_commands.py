@@ -94,6 +94,11 @@ def test_print_config_highlights_updates_and_colours_on_a_terminal(configured, m
     monkeypatch.setattr("sys.stdout", terminal)
     configured.run_commandline(["exp.py", "print_config", "with", "lr=0.5"])
     assert "\x1b[34m" in terminal.getvalue()
+    monkeypatch.setenv("NO_COLOR", "1")
+    terminal = FakeTerminal()
+    monkeypatch.setattr("sys.stdout", terminal)
+    configured.run_commandline(["exp.py", "print_config", "with", "lr=0.5"])
+    assert "*  lr = 0.5" in terminal.getvalue() and "\x1b[" not in terminal.getvalue()
 
 
 def test_print_config_option_prints_before_running(configured, capsys):
@@ -164,7 +169,7 @@ def test_unobserved_commands_and_unobserved_flag_create_no_records(configured):
 
 
 def test_user_option_is_applied_to_the_run():
-    from sacredlike.commandline import cli_option
+    from sacredlike.commandline_options import cli_option
 
     @cli_option("-o", "--own-tag")
     def own_tag(value, run):

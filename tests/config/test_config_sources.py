@@ -222,6 +222,24 @@ def test_captured_functions_of_ingredients_and_prefixes_read_their_subtree():
     assert optimizer == ("sgd", 0.5)
 
 
+def test_nested_ingredients():
+    inner = Ingredient("tokenizer")
+    inner.add_config(vocab=100)
+    inner.add_named_config("huge", vocab=10**6)
+    inner.command(lambda vocab: vocab, unobserved=True)
+    outer = Ingredient("corpus", ingredients=[inner])
+
+    @outer.config
+    def corpus_cfg():
+        size = tokenizer["vocab"] * 2  # noqa: F821 - a sub-ingredient's config is readable
+
+    ex = Experiment("nested", ingredients=[outer])
+    ex.main(lambda: None)
+    config = ex.gather_config(named_configs=["tokenizer.huge"]).config
+    assert config["tokenizer"] == {"vocab": 10**6} and config["corpus"] == {"size": 2 * 10**6}
+    assert ex.run("tokenizer.<lambda>", {"tokenizer.vocab": 7}, options=FAST).result == 7
+
+
 def test_pre_and_post_run_hooks_run_around_main(ex):
     calls = []
     ex.add_config(lr=0.3)
