@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -140,6 +141,29 @@ def run_workload(python: Path, lib: str, name: str, scale: float) -> Outcome:
     return Outcome(data["figures"], data["checks"])
 
 
+def combine(repeats: list[Outcome]) -> Outcome:
+    """One outcome from repeated runs of a workload: the median of each number.
+
+    A crash in any repeat makes the whole a crash; a check passes only if it passed every
+    time; a text figure (``"complete"``, ...) shows the first repeat where it differed from
+    the first one's, so a single incomplete file stays visible.
+    """
+    crashed = next((outcome for outcome in repeats if outcome.error), None)
+    if crashed is not None:
+        return crashed
+    figures: dict[str, Any] = {}
+    for key, first in repeats[0].figures.items():
+        values = [outcome.figures[key] for outcome in repeats]
+        if isinstance(first, (int, float)):
+            figures[key] = statistics.median(values)
+        else:
+            figures[key] = next((value for value in values if value != first), first)
+    checks = {
+        check: all(outcome.checks[check] for outcome in repeats) for check in repeats[0].checks
+    }
+    return Outcome(figures, checks)
+
+
 def add_ratios(outcomes: dict[str, dict[str, Outcome]]) -> None:
     """Add ``metrics_file.vs_no_observer``: wall time with FileStorage / without observer."""
     for per_lib in outcomes.values():
@@ -231,6 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help=f"sizes x {SMOKE_SCALE}")
     parser.add_argument("--scale", type=float, help="multiply every size (default 1)")
     parser.add_argument("--only", action="append", choices=sorted(WORKLOADS), help="repeatable")
+    parser.add_argument(
+        "--repeat", type=int, default=1, metavar="N", help="run each workload N times, show medians"
+    )
     parser.add_argument("--no-sacred", action="store_true", help="run sacredlike only")
     parser.add_argument("--sacred-venv", type=Path, default=DEFAULT_VENV)
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
@@ -246,10 +273,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             pythons[SACRED] = sacred
     outcomes: dict[str, dict[str, Outcome]] = {lib: {} for lib in pythons}
     for name in args.only or list(WORKLOADS):
-        for lib, python in pythons.items():
-            print(f"{name} on {lib} ...", end=" ", file=sys.stderr, flush=True)
-            outcome = outcomes[lib][name] = run_workload(python, lib, name, scale)
-            print(outcome.error or "done", file=sys.stderr)
+        repeats: dict[str, list[Outcome]] = {lib: [] for lib in pythons}
+        for _ in range(args.repeat):
+            for lib, python in pythons.items():  # alternate: both see the same machine load
+                print(f"{name} on {lib} ...", end=" ", file=sys.stderr, flush=True)
+                repeats[lib].append(run_workload(python, lib, name, scale))
+                print(repeats[lib][-1].error or "done", file=sys.stderr)
+        for lib, outcome_list in repeats.items():
+            outcomes[lib][name] = combine(outcome_list)
     add_ratios(outcomes)
     print(render(table(outcomes), args.markdown))
     if args.json:
