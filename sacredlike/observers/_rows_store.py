@@ -274,13 +274,7 @@ _COPY_TYPES = ("text", "text", "int8", "float8", "text", "timestamp")
 def _insert_metrics(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
     """Bulk insert: binary ``COPY`` with psycopg, batched multi-row inserts elsewhere."""
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        columns = ", ".join(f'"{name}"' for name in _METRIC_COLUMNS)
-        command = f"COPY metrics ({columns}) FROM STDIN (FORMAT BINARY)"
-        cursor = conn.connection.driver_connection.cursor()
-        with cursor, cursor.copy(command) as copy:
-            copy.set_types(list(_COPY_TYPES))
-            for row in rows:
-                copy.write_row(row)
+        _copy_metrics(conn, rows)
         return
     dialect = conn.dialect
     stamp = tables.metrics.c.timestamp.type.dialect_impl(dialect).bind_processor(dialect)
@@ -290,6 +284,26 @@ def _insert_metrics(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
     columns = ", ".join(dialect.identifier_preparer.quote(name) for name in _METRIC_COLUMNS)
     marks = ", ".join([mark] * len(_METRIC_COLUMNS))
     conn.exec_driver_sql(f"INSERT INTO metrics ({columns}) VALUES ({marks})", rows)
+
+
+def _copy_metrics(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Binary ``COPY`` through psycopg, its errors wrapped as SQLAlchemy's would be."""
+    dialect = conn.dialect
+    columns = ", ".join(f'"{name}"' for name in _METRIC_COLUMNS)
+    command = f"COPY metrics ({columns}) FROM STDIN (FORMAT BINARY)"
+    driver_connection = conn.connection.driver_connection
+    try:
+        with driver_connection.cursor() as cursor, cursor.copy(command) as copy:
+            copy.set_types(list(_COPY_TYPES))
+            for row in rows:
+                copy.write_row(row)
+    except dialect.loaded_dbapi.Error as error:
+        lost = dialect.is_disconnect(error, driver_connection, None)
+        if lost:
+            conn.invalidate(error)
+        raise exc.DBAPIError.instance(
+            command, None, error, dialect.loaded_dbapi.Error, connection_invalidated=lost
+        ) from error
 
 
 def file_md5(path: str) -> str:

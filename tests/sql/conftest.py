@@ -9,6 +9,9 @@ skips the test locally and fails it under CI (:func:`tests.service_helpers.servi
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.service_helpers import port_open, service_missing
+from tests.service_helpers import free_port, port_open, service_missing
 
 sa = pytest.importorskip("sqlalchemy")
 
@@ -39,6 +42,7 @@ class Database:
     kind: str
     url: str
     kill_connections: Callable[[], int] = lambda: 0
+    address: str = ""
     _engine: Any = field(default=None, repr=False)
 
     @property
@@ -116,17 +120,20 @@ def postgresql_db() -> Iterator[Database]:
     admin.execute(f"CREATE SCHEMA {name}")
 
     def kill() -> int:
-        rows = admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
-            (name,),
-        ).fetchall()
+        sessions = "FROM pg_stat_activity WHERE application_name = %s"
+        rows = admin.execute(f"SELECT pg_terminate_backend(pid) {sessions}", (name,)).fetchall()
+        deadline = time.monotonic() + 10
+        while admin.execute(f"SELECT COUNT(*) {sessions}", (name,)).fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL sessions of {name} survived termination")
+            time.sleep(0.02)
         return len(rows)
 
     url = (
         f"postgresql://{user}@{PG_HOST}:{PG_PORT}/test"
         f"?options=-csearch_path%3D{name}&application_name={name}"
     )
-    database = Database("postgresql", url, kill)
+    database = Database("postgresql", url, kill, f"{PG_HOST}:{PG_PORT}")
     try:
         yield database
     finally:
@@ -139,6 +146,7 @@ def postgresql_db() -> Iterator[Database]:
 @pytest.fixture
 def mariadb_db() -> Iterator[Database]:
     """A fresh MariaDB database."""
+    pymysql = pytest.importorskip("pymysql")
     admin = _mariadb_admin()
     name = _scratch_name()
     with admin.cursor() as cursor:
@@ -149,10 +157,15 @@ def mariadb_db() -> Iterator[Database]:
             cursor.execute("SELECT id FROM information_schema.processlist WHERE db = %s", (name,))
             ids = [row[0] for row in cursor.fetchall()]
             for session in ids:
-                cursor.execute(f"KILL {int(session)}")
+                try:
+                    cursor.execute(f"KILL {int(session)}")
+                except pymysql.err.OperationalError as error:
+                    if error.args[0] != 1094:  # 1094: the session already ended by itself
+                        raise
         return len(ids)
 
-    database = Database("mariadb", f"mysql://root@{MARIADB_HOST}:{MARIADB_PORT}/{name}", kill)
+    address = f"{MARIADB_HOST}:{MARIADB_PORT}"
+    database = Database("mariadb", f"mysql://root@{address}/{name}", kill, address)
     try:
         yield database
     finally:
@@ -175,6 +188,78 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
 def db(request: pytest.FixtureRequest) -> Database:
     """A fresh database of each kind in turn."""
     return request.getfixturevalue(f"{request.param}_db")
+
+
+@pytest.fixture(params=("postgresql", "mariadb"))
+def server_db(request: pytest.FixtureRequest) -> Database:
+    """A fresh database on each database server in turn."""
+    return request.getfixturevalue(f"{request.param}_db")
+
+
+class TcpProxy:
+    """Forwards a local port to a database server; :meth:`stop` drops the connections.
+
+    Stopped, the port refuses connections, as a crashed or unreachable server would;
+    :meth:`start` accepts them again on the same port.
+    """
+
+    def __init__(self, target: str) -> None:
+        host, port = target.rsplit(":", 1)
+        self.target = (host, int(port))
+        self.port = free_port()
+        self._listener: socket.socket | None = None
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Accept and forward connections."""
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        """Refuse new connections and cut the open ones."""
+        assert self._listener is not None
+        self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() on Linux
+        self._listener.close()
+        with self._lock:
+            for sock in self._open:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:  # already closed by its other side
+                    continue
+            self._open.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # the listener was closed by stop()
+                return
+            upstream = socket.create_connection(self.target)
+            with self._lock:
+                self._open += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:  # the proxy was stopped
+        return
+    finally:
+        sink.close()
+
+
+@pytest.fixture
+def proxy(server_db: Database) -> Iterator[TcpProxy]:
+    """A running proxy in front of the test's database server."""
+    forwarder = TcpProxy(server_db.address)
+    forwarder.start()
+    yield forwarder
+    if forwarder._listener is not None:
+        forwarder._listener.close()
 
 
 @pytest.fixture
