@@ -52,7 +52,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from ..errors import SinkError, SinkUnavailable
+from ..errors import SinkError, SinkRejected, SinkUnavailable
 from ..record import RunRecord
 from ..serialize import flatten
 from .base import RunObserver
@@ -252,7 +252,7 @@ class DocumentObserver(RunObserver):
     output_limit = 1_000_000
     beat_retry = RetryPolicy(attempts=2, first_delay=0.2)
     final_retry = RetryPolicy(attempts=5, first_delay=0.5, max_delay=4.0)
-    upload_hint = "upload_saved_runs(DIRECTORY, store)"
+    upload_hint = "sacredlike.observers._document.upload_saved_runs(DIRECTORY, observer)"
 
     def __init__(
         self,
@@ -433,9 +433,30 @@ class DocumentObserver(RunObserver):
                 self._set_info()
                 changes = self.record.changes()
             if changes:
-                self.store.update_run(self.record.run_id, changes)
+                self._write_fields(changes)
+
+    def _write_fields(self, changes: dict[str, Any]) -> None:
+        """Set the changed fields; if the store refuses them, set the others one by one."""
+        try:
+            self.store.update_run(self.record.run_id, changes)
+        except SinkRejected:
+            if len(changes) == 1:
+                raise
+            refused = []
+            for key, value in changes.items():
+                try:
+                    self.store.update_run(self.record.run_id, {key: value})
+                except SinkRejected:
+                    refused.append(key)
+                    continue
                 with self._state_lock:
-                    self.record.mark_stored(changes)
+                    self.record.mark_stored({key: value})
+            raise SinkRejected(
+                f"{self.store.describe()} refused field(s) {', '.join(refused)} of run "
+                f"{self.record.run_id}; the other fields were stored"
+            ) from None
+        with self._state_lock:
+            self.record.mark_stored(changes)
 
     def _flush_artifacts(self) -> None:
         while self._artifacts:

@@ -1,0 +1,64 @@
+"""Driver errors become SinkUnavailable / SinkRejected; rejected final writes are kept."""
+
+from __future__ import annotations
+
+import pytest
+from pymongo import errors
+
+from sacredlike.errors import SinkRejected, SinkUnavailable
+from sacredlike.observers._document import MetricPart, redact_credentials
+from sacredlike.observers.mongo import driver_errors
+
+from .helpers import Beats, now, start
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (errors.AutoReconnect("connection reset"), SinkUnavailable),
+        (errors.OperationFailure("shutting down", code=91), SinkUnavailable),
+        (errors.OperationFailure("not allowed", code=13), SinkRejected),
+        (errors.DocumentTooLarge("too big"), SinkRejected),
+    ],
+)
+def test_driver_errors_are_translated(error, expected):
+    with (
+        pytest.raises(expected, match="MongoDB at mongodb://h/db") as caught,
+        driver_errors("mongodb://h/db", "testing"),
+    ):
+        raise error
+    assert caught.value.__cause__ is error
+
+
+def test_redaction_reaches_nested_values():
+    value = {"a": ["see mongodb://u:pw@h/x and postgresql://v:pw2@h/y"], "n": 3}
+    assert redact_credentials(value) == {
+        "a": ["see mongodb://u:***@h/x and postgresql://v:***@h/y"],
+        "n": 3,
+    }
+
+
+@pytest.mark.service
+def test_a_document_over_16_mb_is_rejected_and_the_run_saved(make_observer, db, tmp_path):
+    observer = make_observer()
+    run_id = start(observer, tmp_path)
+    beats = Beats(observer)
+    beats.beat(info={"blob": "x" * (17 * 1024 * 1024)}, out="some output\n")
+    assert [type(e) for e in beats.errors] == [SinkRejected]
+    assert "refused field(s) info of run" in str(beats.errors[0])
+    observer.completed_event(stop_time=now(), result="kept")
+    assert observer.saved_to is not None
+    assert "x" * 1000 in (observer.saved_to / "run.json").read_text()
+    doc = db.runs.find_one({"_id": run_id})
+    assert doc["status"] == "COMPLETED" and doc["result"] == "kept"
+    assert doc["captured_out"] == "some output\n" and doc["info"] == {}
+
+
+@pytest.mark.service
+def test_a_metric_document_out_of_step_is_rejected(make_observer):
+    store = make_observer().store
+    part = MetricPart({"run_id": 1, "name": "m"})
+    store.append_points(part, {"steps": [0, 1], "values": [0, 1], "timestamps": [now()] * 2})
+    stale = MetricPart(part.seed, id=part.id, count=5)
+    with pytest.raises(SinkRejected, match="holds 2 points, expected 5 or 6"):
+        store.append_points(stale, {"steps": [5], "values": [5], "timestamps": [now()]})
