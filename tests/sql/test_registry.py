@@ -1,0 +1,49 @@
+"""The SQL sink as the registry, the command line and open_store() see it."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from sacredlike.errors import ObserverError
+from sacredlike.observers.sql import SqlObserver, SqlReader
+from sacredlike.registry import open_store, sink_for_scheme, url_scheme
+
+from .helpers import start
+
+
+def test_schemes_flag_and_reader_are_registered(db):
+    sink = sink_for_scheme(url_scheme(db.url))
+    assert sink.name == "sql" and (sink.flag, sink.short_flag) == ("--sql", "-s")
+    observer = sink.observer_from_flag(db.url)
+    assert isinstance(observer, SqlObserver) and observer.priority == 40
+    run_id = start(observer)
+    with open_store(db.url) as reader:
+        assert isinstance(reader, SqlReader)
+        assert [run.id for run in reader.find_runs()] == [run_id]
+    observer.engine.dispose()
+
+
+def test_create_from_an_engine(db):
+    observer = SqlObserver.create_from(db.engine, session=None, priority=5)
+    assert observer.priority == 5 and observer.engine is db.engine
+    assert start(observer) == 1
+
+
+@pytest.mark.parametrize("arguments", [{}, {"url": "sqlite://", "engine": object()}])
+def test_needs_exactly_one_of_url_and_engine(arguments):
+    with pytest.raises(ObserverError, match="exactly one"):
+        SqlObserver(**arguments)
+
+
+def test_in_memory_sqlite_is_one_database_across_threads():
+    observer = SqlObserver("sqlite://")
+    run_id = start(observer)
+    thread = threading.Thread(
+        target=observer.completed_event, kwargs={"stop_time": None, "result": 3}
+    )
+    thread.start()
+    thread.join()
+    reader = SqlReader(observer.engine)
+    assert reader.get_run(run_id).result == 3
