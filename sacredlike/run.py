@@ -101,8 +101,8 @@ class Run:
         self.captured_out_filter = captured_out_filter
         self.queue_only = False
         self.unobserved = False
-        self.debug = False
-        self.pdb = False
+        self.debug = False  # -d given: errors are re-raised (user code may read these two)
+        self.pdb = False  # -D given: the post-mortem debugger opens on an error
         self._captured_functions = list(captured_functions)
         self._pre_run_hooks = list(pre_run_hooks)
         self._post_run_hooks = list(post_run_hooks)
@@ -189,7 +189,8 @@ class Run:
             self._capture.stop()
             raise
         self.status = RunStatus.RUNNING.value
-        self.run_logger.info("Started run with ID %r", self._id)
+        if self._id is not None:
+            self.run_logger.info("Started run with ID %r", self._id)
         for function in self._captured_functions:
             function.bind_run(self, self.config)
         heartbeat = Heartbeat(self._beat, self.beat_interval)
@@ -235,7 +236,8 @@ class Run:
     def _start_arguments(self) -> dict[str, Any]:
         return {
             "ex_info": self.experiment_info,
-            "command": self.meta_info.get("command", self.main_function.__name__),
+            "command": self.meta_info.get("command")
+            or getattr(self.main_function, "__name__", "main"),
             "host_info": self.host_info,
             "config": self.config,
             "meta_info": self.meta_info,
