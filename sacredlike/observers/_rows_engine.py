@@ -174,7 +174,11 @@ def _mysql_get_lock(conn: sa.Connection) -> None:
     ).scalar()
     conn.commit()
     if got != 1:
-        raise SinkUnavailable(f"could not take the sacredlike lock within {LOCK_TIMEOUT} s")
+        shown = conn.engine.url.render_as_string(hide_password=True)
+        raise SinkUnavailable(
+            f"SQL store {shown}: could not take the sacredlike lock within {LOCK_TIMEOUT} s "
+            "(another process holds it; is one stuck?)"
+        )
 
 
 def json_safe(value: Any) -> Any:

@@ -59,18 +59,20 @@ class RowStore:
             SinkUnavailable: the database stayed unreachable through every retry.
             SinkRejected: the database refused the statements.
         """
-        for delay in (*RETRY_DELAYS, None):
+        attempt = 0
+        while True:
             try:
                 opened = exclusive(self.engine) if locked else self.engine.begin()
                 with opened as conn:
                     return work(conn)
             except exc.DBAPIError as error:
                 failure = translate(error, self.shown_url, what)
-                if delay is None or not isinstance(failure, SinkUnavailable):
+                if attempt >= len(RETRY_DELAYS) or not isinstance(failure, SinkUnavailable):
                     raise failure from error
+                delay = RETRY_DELAYS[attempt]
+                attempt += 1
                 logger.warning("%s; retrying in %.1f s", failure, delay)
                 time.sleep(delay)
-        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def ensure_schema(self) -> None:
         """Create the tables if missing (safe when many processes start at once).

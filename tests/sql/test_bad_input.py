@@ -101,3 +101,18 @@ def test_migrations_run_in_order_once(db, observer, monkeypatch):
     assert db.rows("SELECT tags FROM run") == [{"tags": None}]
     for obs in (upgraded, again):
         obs.engine.dispose()
+
+
+def test_lock_held_elsewhere_gives_up_after_the_timeout(mariadb_db, monkeypatch):
+    from sacredlike.observers import _rows_engine
+
+    observer = SqlObserver(mariadb_db.url)
+    monkeypatch.setattr(_rows_engine, "LOCK_TIMEOUT", 0)
+    with mariadb_db.engine.connect() as holder:
+        name = holder.exec_driver_sql("SELECT CONCAT('sacredlike', DATABASE())").scalar()
+        assert holder.exec_driver_sql(f"SELECT GET_LOCK('{name}', 5)").scalar() == 1
+        with pytest.raises(SinkUnavailable, match="could not take the sacredlike lock"):
+            start(observer)
+        holder.exec_driver_sql(f"SELECT RELEASE_LOCK('{name}')")
+    assert start(observer) == 1
+    observer.engine.dispose()
