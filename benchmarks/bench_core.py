@@ -184,17 +184,22 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _verdict(target: Target | None, mine: Any, theirs: Any) -> str:
+def _verdict(target: Target | None, mine: Any, theirs: Any, judge: bool) -> str:
     if target is None:
         return ""
-    if mine is None:
+    if mine is None or not judge:
         return target.text
     met = target.met(mine, theirs)
     return f"{target.text}: {'n/a' if met is None else 'met' if met else 'MISSED'}"
 
 
-def table(outcomes: dict[str, dict[str, Outcome]]) -> list[list[str]]:
-    """The comparison table as rows of cells (first row: the header)."""
+def table(outcomes: dict[str, dict[str, Outcome]], judge: bool = True) -> list[list[str]]:
+    """The comparison table as rows of cells (first row: the header).
+
+    Args:
+        outcomes: ``{library: {workload: outcome}}``.
+        judge: say whether each target is met (targets hold for the full sizes only).
+    """
     rows = [["workload", "figure", "sacredlike", "Sacred 0.8.7", "target (sacredlike)"]]
     previous = None
     for row in ROWS:
@@ -215,7 +220,7 @@ def table(outcomes: dict[str, dict[str, Outcome]]) -> list[list[str]]:
             size = next((s for s in sizes if s), "")
             title = f"{TITLES[row.workload]} ({size})" if size else TITLES[row.workload]
         previous = row.workload
-        verdict = _verdict(row.target, values[SACREDLIKE], values[SACRED])
+        verdict = _verdict(row.target, values[SACREDLIKE], values[SACRED], judge)
         rows.append([title, row.unit, cells[SACREDLIKE], cells[SACRED], verdict])
     return rows
 
@@ -282,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for lib, outcome_list in repeats.items():
             outcomes[lib][name] = combine(outcome_list)
     add_ratios(outcomes)
-    print(render(table(outcomes), args.markdown))
+    print(render(table(outcomes, judge=scale == 1.0), args.markdown))
     if args.json:
         args.json.write_text(
             json.dumps(
