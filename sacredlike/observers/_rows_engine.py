@@ -5,7 +5,8 @@ reader relies on (our default drivers, utf8mb4, READ COMMITTED on MariaDB, write
 transactions on SQLite, fractional connect timeouts, dead-connection detection), and checks
 it can connect. :func:`translate` maps a driver error to
 :class:`~sacredlike.errors.SinkUnavailable` (connection trouble, deadlock: retrying may help)
-or :class:`~sacredlike.errors.SinkRejected` (the data or statement was refused).
+or :class:`~sacredlike.errors.SinkRejected` (the data or statement was refused);
+:func:`translated` applies it to a block.
 :func:`exclusive` gives a transaction that holds the database-wide lock of this family.
 """
 
@@ -135,6 +136,15 @@ def translate(error: exc.DBAPIError, shown_url: str, what: str) -> SinkError:
             "(is the database server running and the URL right?)"
         )
     return SinkRejected(f"SQL store {shown_url}: could not {what}: {reason}")
+
+
+@contextmanager
+def translated(shown_url: str, what: str) -> Iterator[None]:
+    """Turn driver errors raised inside the block into :func:`translate`'s errors."""
+    try:
+        yield
+    except exc.DBAPIError as error:
+        raise translate(error, shown_url, what) from error
 
 
 @contextmanager

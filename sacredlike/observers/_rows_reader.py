@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 
 from ..errors import RunNotFound
 from . import _rows_schema as tables
-from ._rows_engine import open_engine
+from ._rows_engine import open_engine, translated
 from ._rows_store import canonical_int
 from .base import MetricSeries, RunQuery, RunReader, StoredRun
 
@@ -53,6 +54,13 @@ class RowsReader(RunReader):
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        self._shown = engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def _connect(self, what: str) -> Iterator[sa.Connection]:
+        """A connection whose driver errors become SinkUnavailable / SinkRejected."""
+        with translated(self._shown, what), self.engine.connect() as conn:
+            yield conn
 
     @classmethod
     def from_url(cls, url: str) -> RowsReader:
@@ -72,7 +80,7 @@ class RowsReader(RunReader):
     def find_runs(self, query: RunQuery | None = None) -> list[StoredRun]:
         """Runs matching ``query``, newest start (or queue time) first; no captured output."""
         query = query or RunQuery()
-        with self.engine.connect() as conn:
+        with self._connect("list runs") as conn:
             if tables.current_version(conn) is None:
                 return []
             statement = self._filtered(conn, query)
@@ -121,7 +129,7 @@ class RowsReader(RunReader):
             RunNotFound: no run ``run_id``.
         """
         columns = (*_LISTED, tables.run.c.captured_out)
-        with self.engine.connect() as conn:
+        with self._connect(f"read run {run_id!r}") as conn:
             self._check_run(conn, run_id)
             statement = _runs_select(columns).where(tables.run.c.run_id == str(run_id))
             stored = _stored_run(conn.execute(statement).one())
@@ -136,8 +144,7 @@ class RowsReader(RunReader):
             is not None
         )
         if not known:
-            shown = self.engine.url.render_as_string(hide_password=True)
-            raise RunNotFound(f"no run {run_id!r} in {shown}")
+            raise RunNotFound(f"no run {run_id!r} in {self._shown}")
 
     # -- metrics ------------------------------------------------------------------------
     def get_metrics(
@@ -154,7 +161,7 @@ class RowsReader(RunReader):
         if names is not None:
             statement = statement.where(m.c.name.in_(list(names)))
         series: dict[str, MetricSeries] = {}
-        with self.engine.connect() as conn:
+        with self._connect(f"read the metrics of run {run_id!r}") as conn:
             self._check_run(conn, run_id)
             for name, step, value, nonfinite, stamp in conn.execute(statement):
                 entry = series.get(name)
@@ -181,7 +188,7 @@ class RowsReader(RunReader):
             RunNotFound: no run ``run_id``. FileNotFoundError: the run has no such artifact.
         """
         a, chunk = tables.artifact, tables.artifact_chunk
-        with self.engine.connect() as conn:
+        with self._connect(f"read artifact {name!r} of run {run_id!r}") as conn:
             self._check_run(conn, run_id)
             statement = (
                 sa.select(a.c.artifact_id, a.c.content)

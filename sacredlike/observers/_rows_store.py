@@ -80,9 +80,10 @@ class RowStore:
         Raises:
             SinkRejected: the database holds Sacred's own tables or a newer schema.
         """
-        with self.engine.connect() as conn:
-            if tables.current_version(conn) == tables.SCHEMA_VERSION:
-                return
+        if self.transaction("read the schema version", tables.current_version) == (
+            tables.SCHEMA_VERSION
+        ):
+            return
         self.transaction("create the tables", self._create_or_upgrade, locked=True)
 
     def _create_or_upgrade(self, conn: sa.Connection) -> None:

@@ -83,3 +83,16 @@ def test_unreachable_server_then_back(server_db, proxy, monkeypatch):
     (row,) = server_db.select("run", run_id=str(run_id))
     assert row["info"] == {"epoch": 2} and row["heartbeat"] == at(2)
     observer.engine.dispose()
+
+
+def test_reader_reports_an_unreachable_server(server_db, proxy):
+    from sacredlike.observers.sql import SqlReader
+
+    reader = SqlReader.from_url(server_db.url.replace(server_db.address, f"127.0.0.1:{proxy.port}"))
+    assert reader.find_runs() == []
+    proxy.stop()
+    with pytest.raises(SinkUnavailable, match="could not list runs"):
+        reader.find_runs()
+    with pytest.raises(SinkUnavailable, match="could not read run 1"):
+        reader.get_run(1)
+    reader.close()
