@@ -162,3 +162,27 @@ def test_a_second_run_on_the_same_observer_starts_clean(db, observer):
     assert _run_row(db, second)["captured_out"] == "two\n"
     assert db.scalar("SELECT COUNT(*) FROM experiment") == 1
     assert db.scalar("SELECT COUNT(*) FROM host") == 1
+
+
+def test_sources_are_stored_with_their_text(db, observer, tmp_path, caplog):
+    (tmp_path / "train.py").write_text("print('train')\n")
+    info = ex_info(base_dir=str(tmp_path))
+    info["sources"] = [["train.py", "md5-of-train"], ["gone.py", "md5-of-gone"]]
+    observer.started_event(
+        ex_info=info,
+        command="main",
+        host_info=HOST_INFO,
+        start_time=T0,
+        config={},
+        meta_info={},
+        _id=None,
+    )
+    rows = db.rows(
+        "SELECT s.filename, s.md5sum, s.content FROM source s JOIN experiments_sources l "
+        "ON l.source_id = s.source_id ORDER BY s.filename"
+    )
+    assert [(r["filename"], r["md5sum"], r["content"]) for r in rows] == [
+        ("gone.py", "md5-of-gone", None),
+        ("train.py", "md5-of-train", "print('train')\n"),
+    ]
+    assert "gone.py not stored" in caplog.text
