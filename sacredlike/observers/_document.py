@@ -105,11 +105,12 @@ class DocumentStore(abc.ABC):
         """Set ``fields`` (top-level names) of the run, creating the document if absent."""
 
     @abc.abstractmethod
-    def append_points(self, part: MetricPart, points: dict[str, list]) -> None:
-        """Append ``points`` (``steps``, ``values``, ``timestamps``) to ``part``, exactly once.
+    def append_points(self, batch: list[tuple[MetricPart, dict[str, list]]]) -> None:
+        """Append points (``steps``, ``values``, ``timestamps``) to parts, exactly once.
 
-        Assigns ``part.id`` on the first append and advances ``part.count``. If an earlier
-        identical append already reached the store, it is not stored again.
+        Assigns ``part.id`` to new parts. Only when every append succeeded, advances each
+        ``part.count``; after an error no count changes, and retrying the same batch later
+        must not store an append that already reached the store a second time.
         """
 
     @abc.abstractmethod
@@ -482,20 +483,30 @@ class DocumentObserver(RunObserver):
                 self._artifacts.pop(0)
 
     def _flush_metrics(self) -> None:
+        """Append pending points: one batch per round, a slice of every pending metric."""
         with self._state_lock:
-            metrics = list(self._metrics.values())
-        for metric in metrics:
-            while metric.pending():
+            metrics = [m for m in self._metrics.values() if m.pending()]
+        while metrics:
+            batch = []
+            for metric in metrics:
                 part = self._open_part(metric)
                 size = min(self.points_per_part - part.count, metric.pending())
-                points = {
-                    "steps": metric.steps[:size],
-                    "values": metric.values[:size],
-                    "timestamps": metric.timestamps[:size],
-                }
-                self.store.append_points(part, points)
-                with self._state_lock:
+                batch.append(
+                    (
+                        part,
+                        {
+                            "steps": metric.steps[:size],
+                            "values": metric.values[:size],
+                            "timestamps": metric.timestamps[:size],
+                        },
+                    )
+                )
+            self.store.append_points(batch)
+            with self._state_lock:
+                for metric, (_, points) in zip(metrics, batch, strict=True):
+                    size = len(points["steps"])
                     del metric.steps[:size], metric.values[:size], metric.timestamps[:size]
+            metrics = [m for m in metrics if m.pending()]
 
     def _open_part(self, metric: _Metric) -> MetricPart:
         if metric.parts and metric.parts[-1].count < self.points_per_part:

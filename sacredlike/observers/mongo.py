@@ -325,31 +325,44 @@ class MongoDocumentStore(DocumentStore):
             self._ensure_indexes()
             self.runs.update_one({"_id": run_id}, {"$set": to_bson(fields)}, upsert=True)
 
-    def append_points(self, part: MetricPart, points: dict[str, list]) -> None:
-        """``$push``/``$each`` the points, conditional on the part's count (exactly once)."""
-        from bson import ObjectId
-        from pymongo.errors import DuplicateKeyError
+    def append_points(self, batch: list[tuple[MetricPart, dict[str, list]]]) -> None:
+        """One unordered bulk of ``$push``/``$each`` updates, each conditional on ``n``.
 
-        if part.id is None:
-            part.id = ObjectId()
-        size = len(points["steps"])
-        update: dict[str, Any] = {
-            "$push": {key: {"$each": to_bson(values)} for key, values in points.items()},
-            "$inc": {"n": size},
-        }
-        if part.count == 0:
-            update["$setOnInsert"] = to_bson(part.seed)
-        with self._errors(f"appending points to metric {part.seed.get('name')!r}"):
+        An update whose part already moved on (duplicate key on the upsert) is accepted
+        when the part holds exactly its points: an earlier try of the same append landed.
+        """
+        from bson import ObjectId
+        from pymongo import UpdateOne
+        from pymongo.errors import BulkWriteError
+
+        operations = []
+        for part, points in batch:
+            if part.id is None:
+                part.id = ObjectId()
+            update: dict[str, Any] = {
+                "$push": {key: {"$each": to_bson(values)} for key, values in points.items()},
+                "$inc": {"n": len(points["steps"])},
+            }
+            if part.count == 0:
+                update["$setOnInsert"] = to_bson(part.seed)
+            operations.append(UpdateOne({"_id": part.id, "n": part.count}, update, upsert=True))
+        with self._errors(f"appending points to {len(batch)} metric document(s)"):
             try:
-                self.metrics.update_one({"_id": part.id, "n": part.count}, update, upsert=True)
-            except DuplicateKeyError as exc:
-                stored = self.metrics.find_one({"_id": part.id}, {"n": 1}) or {}
-                if stored.get("n") != part.count + size:
-                    raise SinkRejected(
-                        f"metric document {part.id} holds {stored.get('n')} points, "
-                        f"expected {part.count} or {part.count + size}"
-                    ) from exc
-        part.count += size
+                self.metrics.bulk_write(operations, ordered=False)
+            except BulkWriteError as exc:
+                for error in exc.details.get("writeErrors", []):
+                    part, points = batch[error["index"]]
+                    self._check_landed(part, len(points["steps"]), error)
+        for part, points in batch:
+            part.count += len(points["steps"])
+
+    def _check_landed(self, part: MetricPart, size: int, error: dict[str, Any]) -> None:
+        stored = self.metrics.find_one({"_id": part.id}, {"n": 1}) or {}
+        if error.get("code") != 11000 or stored.get("n") != part.count + size:
+            raise SinkRejected(
+                f"metric document {part.id} refused {size} points ({error.get('errmsg')}); "
+                f"it holds {stored.get('n')} points, expected {part.count} or {part.count + size}"
+            )
 
     def put_file(
         self,

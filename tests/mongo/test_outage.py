@@ -148,13 +148,20 @@ def test_append_is_exactly_once(make_observer, db):
     store = make_observer().store
     part = MetricPart({"run_id": 1, "name": "m"})
     batch = {"steps": [0, 1], "values": [0.0, 1.0], "timestamps": [now(), now()]}
-    store.append_points(part, batch)
+    store.append_points([(part, batch)])
     replay = MetricPart(part.seed, id=part.id, count=0)  # the acknowledgement was lost
-    store.append_points(replay, batch)
+    store.append_points([(replay, batch)])
     assert replay.count == 2
-    store.append_points(replay, {k: v[:1] for k, v in batch.items()})
+    store.append_points([(replay, {k: v[:1] for k, v in batch.items()})])
     doc = db.metrics.find_one({"_id": part.id})
     assert doc["steps"] == [0, 1, 0] and doc["n"] == 3
+
+    other = MetricPart({"run_id": 1, "name": "other"})
+    lagging = MetricPart(part.seed, id=part.id, count=2)  # its last append landed unseen
+    store.append_points([(lagging, {k: v[:1] for k, v in batch.items()}), (other, batch)])
+    assert (lagging.count, other.count) == (3, 2)
+    assert db.metrics.find_one({"_id": part.id})["n"] == 3
+    assert db.metrics.find_one({"_id": other.id})["steps"] == [0, 1]
 
 
 def test_points_stored_before_a_failure_are_not_stored_twice(make_observer, db, tmp_path):
