@@ -15,16 +15,16 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import exc
 
 from ..errors import SinkRejected, SinkUnavailable
-from ..serialize import number
 from . import _rows_schema as tables
-from ._rows_engine import exclusive, json_safe, nonfinite_text, translate
+from ._rows_engine import exclusive, json_safe, translate
+from ._rows_metrics import insert_metrics, metric_rows
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,6 @@ RETRY_DELAYS = (0.1, 0.5, 2.0)
 _T = TypeVar("_T")
 _DIRECT = ("command", "start_time", "queue_time", "heartbeat", "stop_time", "status")
 _JSON_FIELDS = ("config", "info", "result")
-_METRIC_COLUMNS = ("run_id", "name", "step", "value", "nonfinite", "timestamp")
 
 
 class RowStore:
@@ -167,7 +166,7 @@ class RowStore:
         """
         rows = list(metric_rows(run_id, metrics_by_name))
         if rows:
-            self.transaction("insert metrics", lambda conn: _insert_metrics(conn, rows))
+            self.transaction("insert metrics", lambda conn: insert_metrics(conn, rows))
         return len(rows)
 
     # -- files --------------------------------------------------------------------------
@@ -256,57 +255,6 @@ def canonical_int(value: Any) -> int | None:
     if isinstance(value, str) and value.isdigit() and str(int(value)) == value:
         return int(value)
     return None
-
-
-def metric_rows(
-    run_id: str, metrics_by_name: Mapping[str, Mapping[str, Any]]
-) -> Iterable[tuple[Any, ...]]:
-    """Rows ``(run_id, name, step, value, nonfinite, timestamp)`` for the metrics table."""
-    for name, series in metrics_by_name.items():
-        values = [number(value) for value in series["values"]]
-        for step, value, stamp in zip(series["steps"], values, series["timestamps"], strict=True):
-            if value - value == 0:  # finite: NaN - NaN and inf - inf are NaN
-                yield (run_id, name, int(step), value, None, stamp)
-            else:
-                yield (run_id, name, int(step), None, nonfinite_text(value), stamp)
-
-
-_COPY_TYPES = ("text", "text", "int8", "float8", "text", "timestamp")
-
-
-def _insert_metrics(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Bulk insert: binary ``COPY`` with psycopg, batched multi-row inserts elsewhere."""
-    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        _copy_metrics(conn, rows)
-        return
-    dialect = conn.dialect
-    stamp = tables.metrics.c.timestamp.type.dialect_impl(dialect).bind_processor(dialect)
-    if stamp is not None:
-        rows = [(*row[:5], stamp(row[5])) for row in rows]
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    columns = ", ".join(dialect.identifier_preparer.quote(name) for name in _METRIC_COLUMNS)
-    marks = ", ".join([mark] * len(_METRIC_COLUMNS))
-    conn.exec_driver_sql(f"INSERT INTO metrics ({columns}) VALUES ({marks})", rows)
-
-
-def _copy_metrics(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Binary ``COPY`` through psycopg, its errors wrapped as SQLAlchemy's would be."""
-    dialect = conn.dialect
-    columns = ", ".join(f'"{name}"' for name in _METRIC_COLUMNS)
-    command = f"COPY metrics ({columns}) FROM STDIN (FORMAT BINARY)"
-    driver_connection = conn.connection.driver_connection
-    try:
-        with driver_connection.cursor() as cursor, cursor.copy(command) as copy:
-            copy.set_types(list(_COPY_TYPES))
-            for row in rows:
-                copy.write_row(row)
-    except dialect.loaded_dbapi.Error as error:
-        lost = dialect.is_disconnect(error, driver_connection, None)
-        if lost:
-            conn.invalidate(error)
-        raise exc.DBAPIError.instance(
-            command, None, error, dialect.loaded_dbapi.Error, connection_invalidated=lost
-        ) from error
 
 
 def file_md5(path: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 
 import pytest
@@ -66,3 +67,27 @@ def test_metrics_of_unknown_run(db, observer, reader):
     start(observer)
     with pytest.raises(RunNotFound):
         reader.get_metrics(999)
+
+
+def test_awkward_names_aware_times_and_split_statements(db, observer, reader, monkeypatch):
+    from sacredlike.observers import _rows_metrics
+
+    monkeypatch.setattr(_rows_metrics, "STATEMENT_BYTES", 300)  # many INSERTs on MariaDB
+    run_id = start(observer)
+    names = ["it's", "back\\slash", "100%", "ünï €", "x'); DROP TABLE run; --"]
+    moment = at(0).replace(tzinfo=_dt.timezone(_dt.timedelta(hours=2)))
+    batch = {
+        name: {
+            "name": name,
+            "steps": list(range(20)),
+            "values": [1.5] * 20,
+            "timestamps": [moment] * 20,
+        }
+        for name in names
+    }
+    observer.log_metrics(batch, {})
+    got = reader.get_metrics(run_id)
+    assert sorted(got) == sorted(names)
+    assert all(len(series) == 20 for series in got.values())
+    assert got["it's"].timestamps[0] == at(0) - _dt.timedelta(hours=2)
+    assert db.scalar("SELECT COUNT(*) FROM run") == 1
