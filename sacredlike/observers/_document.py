@@ -415,15 +415,18 @@ class DocumentObserver(RunObserver):
         try:
             policy.call(self._flush, f"final write of run {self.record.run_id}")
         except SinkError as exc:
-            self.saved_to = self._save_run()
-            log.warning(
-                "could not write run %s to %s (%s); it was saved to %s. Upload it later with: %s",
-                self.record.run_id,
-                self.store.describe(),
-                exc,
-                self.saved_to,
-                self.upload_hint.replace("DIRECTORY", str(self.saved_to)),
-            )
+            self._save_and_warn(exc)
+
+    def _save_and_warn(self, reason: Exception) -> None:
+        self.saved_to = self._save_run()
+        log.warning(
+            "could not write run %s to %s (%s); it was saved to %s. Upload it later with: %s",
+            self.record.run_id,
+            self.store.describe(),
+            reason,
+            self.saved_to,
+            self.upload_hint.replace("DIRECTORY", str(self.saved_to)),
+        )
 
     def _flush(self) -> None:
         with self._flush_lock:
@@ -678,8 +681,14 @@ class QueuedDocumentObserver(DocumentObserver):
         self._wake.set()
 
     def _work(self) -> None:
-        delays = self.retry
-        delay = delays.first_delay
+        try:
+            self._write_until_final()
+        except Exception as exc:  # the thread must not die silently with the run's data
+            log.exception("the writer of run %s stopped", self.record.run_id)
+            self._save_and_warn(exc)
+
+    def _write_until_final(self) -> None:
+        delay, failing = self.retry.first_delay, False
         while True:
             self._wake.wait(self.interval)
             self._wake.clear()
@@ -692,12 +701,17 @@ class QueuedDocumentObserver(DocumentObserver):
                 ):
                     self._final_flush(RetryPolicy(attempts=1))
                     return
-                log.info("writing run %s failed (%s); retrying", self.record.run_id, exc)
+                (log.debug if failing else log.warning)(
+                    "writing run %s failed (%s); retrying", self.record.run_id, exc
+                )
+                failing = True
                 time.sleep(delay)
-                delay = min(delay * 2, delays.max_delay)
+                delay = min(delay * 2, self.retry.max_delay)
                 self._wake.set()
                 continue
-            delay = delays.first_delay
+            if failing:
+                log.warning("writing run %s works again", self.record.run_id)
+            delay, failing = self.retry.first_delay, False
             if deadline is not None:
                 return
 

@@ -60,10 +60,11 @@ def test_heartbeats_resume_and_no_point_is_lost(restartable, make_observer, db, 
     assert db.metrics.find_one({"run_id": run_id})["steps"] == list(range(9))
 
 
-def test_queued_observer_loses_nothing(restartable, make_observer, db, tmp_path):
+def test_queued_observer_loses_nothing(restartable, make_observer, db, tmp_path, caplog):
     observer = make_observer(QueuedMongoObserver, **FAST)
     observer.retry = RetryPolicy(first_delay=0.05, max_delay=0.5)
     observer.interval = 0.05
+    caplog.set_level(logging.WARNING, logger="sacredlike")
     run_id = start(observer, tmp_path)
     beats = Beats(observer)
     beats.beat(points("loss", 0, 100), out="a\n")
@@ -77,6 +78,9 @@ def test_queued_observer_loses_nothing(restartable, make_observer, db, tmp_path)
     observer.completed_event(stop_time=now(), result=7)
     observer.join()
     assert beats.errors == []
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("failed" in m for m in messages) == 1
+    assert any("works again" in m for m in messages)
     doc = db.runs.find_one({"_id": run_id})
     assert doc["status"] == "COMPLETED" and doc["result"] == 7
     assert doc["captured_out"] == "done\n"
@@ -191,3 +195,19 @@ def test_upload_command_reports_errors(mongo_server, tmp_path, capsys):
 
     assert main(["upload", str(tmp_path), f"{mongo_server.uri}/x"]) == 1
     assert "no saved run (run.json) found" in capsys.readouterr().err
+
+
+def test_queued_writer_saves_the_run_on_an_unexpected_error(make_observer, tmp_path, caplog):
+    observer = make_observer(QueuedMongoObserver)
+    start(observer, tmp_path)
+
+    def broken(run_id, fields):
+        raise RuntimeError("bug in a store")
+
+    observer.store.update_run = broken
+    with caplog.at_level(logging.WARNING, logger="sacredlike"):
+        Beats(observer).beat(points("loss", 0, 3))
+        observer.completed_event(stop_time=now(), result=None)
+        observer.join()
+    assert "the writer of run 1 stopped" in caplog.text
+    assert observer.saved_to is not None and (observer.saved_to / "run.json").is_file()
