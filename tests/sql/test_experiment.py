@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sacredlike import Experiment
+from sacredlike.errors import SacredInterrupt
 from sacredlike.observers.sql import SqlObserver
 
 POINTS = 2_000
@@ -65,3 +66,33 @@ def test_failed_experiment_through_the_sql_flag(db, reader, tmp_path):
     assert "RuntimeError: diverged" in "".join(stored.fail_trace)
     assert len(reader.get_metrics(1)["loss"]) == POINTS
     assert "hello from main" in reader.get_run(1).captured_out
+
+
+def test_queued_experiment(db, reader, tmp_path):
+    ex = _experiment(tmp_path / "unused.bin")
+    run = ex.run(options={"--sql": db.url, "--queue": True, "--priority": 3})
+    assert run._id == 1
+    stored = reader.get_run(1)
+    assert stored.status == "QUEUED" and stored.start_time is None
+    assert stored.queue_time is not None and stored.meta["priority"] == 3
+    assert db.select("run", run_id="1")[0]["priority"] == 3.0
+
+
+def test_interrupted_experiment_keeps_its_status(db, reader):
+    ex = Experiment("e2e_interrupt")
+
+    class Preempted(SacredInterrupt):
+        STATUS = "PREEMPTED"
+
+    @ex.main
+    def main(_run):
+        _run.log_scalar("loss", 1.0)
+        print("about to stop")
+        raise Preempted()
+
+    with pytest.raises(Preempted):
+        ex.run(options={"--sql": db.url, "--capture": "sys"})
+    stored = reader.get_run(1)
+    assert stored.status == "PREEMPTED" and stored.stop_time is not None
+    assert "about to stop" in stored.captured_out
+    assert reader.get_metrics(1)["loss"].values == [1.0]
