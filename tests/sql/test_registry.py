@@ -47,3 +47,13 @@ def test_in_memory_sqlite_is_one_database_across_threads():
     thread.join()
     reader = SqlReader(observer.engine)
     assert reader.get_run(run_id).result == 3
+
+
+def test_public_names():
+    import sacredlike.observers as observers
+    import sacredlike.observers.sql as sql
+
+    assert {"SqlObserver", "SqlReader"} <= set(dir(sql))
+    assert observers.SqlObserver is SqlObserver and observers.SqlReader is SqlReader
+    with pytest.raises(AttributeError, match="NoSuchThing"):
+        sql.NoSuchThing  # noqa: B018
