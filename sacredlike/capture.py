@@ -9,7 +9,8 @@ Modes:
   included.
 
 Text is appended to an ``io.StringIO`` (amortised growth, no quadratic re-copying);
-:meth:`OutputCapture.text` returns it whole.
+:meth:`OutputCapture.text` returns it whole. ``StringIO`` calls are single C calls, atomic
+under the GIL, so writers from several threads need no lock.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class OutputCapture:
 
     def __init__(self) -> None:
         self._buffer = io.StringIO()
-        self._lock = threading.Lock()
+        self.write = self._buffer.write  # type: ignore[method-assign]  # the fast path
 
     def start(self) -> None:
         """Begin capturing."""
@@ -45,20 +46,17 @@ class OutputCapture:
     def flush(self) -> None:
         """Push buffered writes so far into the capture."""
 
-    def write(self, text: str) -> None:
-        """Add ``text`` to the captured output."""
-        with self._lock:
-            self._buffer.write(text)
+    def write(self, text: str) -> int:
+        """Add ``text`` to the captured output (replaced per instance by the buffer's write)."""
+        return self._buffer.write(text)
 
     def text(self) -> str:
         """All output captured so far."""
-        with self._lock:
-            return self._buffer.getvalue()
+        return self._buffer.getvalue()
 
     def size(self) -> int:
         """Number of characters captured so far (cheap: no copy)."""
-        with self._lock:
-            return self._buffer.tell()
+        return self._buffer.tell()
 
 
 class _Tee(io.TextIOBase):
@@ -67,11 +65,12 @@ class _Tee(io.TextIOBase):
     def __init__(self, original: TextIO, capture: OutputCapture) -> None:
         super().__init__()
         self._original = original
-        self._capture = capture
+        self._echo = original.write
+        self._keep = capture.write
 
     def write(self, text: str) -> int:
-        self._original.write(text)
-        self._capture.write(text)
+        self._echo(text)
+        self._keep(text)
         return len(text)
 
     def flush(self) -> None:
@@ -126,8 +125,12 @@ class FdCapture(OutputCapture):
         os.close(write_end)
         encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
         # Python-level writes go to the redirected fds too, even where sys.stdout was
-        # replaced (IDEs, pytest): one pipe keeps stdout and stderr in order.
-        sys.stdout = open(1, "w", encoding=encoding, closefd=False, buffering=1)  # noqa: SIM115
+        # replaced (IDEs, pytest). Like Python's own streams, stdout is line-buffered only
+        # on a terminal (otherwise every print would be a system call); stderr always is.
+        stdout_buffering = 1 if self._saved_streams[0].isatty() else -1
+        sys.stdout = open(  # noqa: SIM115
+            1, "w", encoding=encoding, closefd=False, buffering=stdout_buffering
+        )
         sys.stderr = open(2, "w", encoding=encoding, closefd=False, buffering=1)  # noqa: SIM115
         self._reader = threading.Thread(
             target=self._pump, args=(read_end, encoding), name="sacredlike-fd-capture", daemon=True

@@ -86,19 +86,23 @@ class Dispatcher:
 
     # -- during the run --------------------------------------------------------------------
     def beat(
-        self, metrics_by_name: MetricsByName, info: dict, captured_out: str, beat_time, result
+        self,
+        metric_batches: Iterable[MetricsByName],
+        info: dict,
+        captured_out: str,
+        beat_time,
+        result,
     ) -> None:
-        """Deliver new metric points (re-offering any an observer missed), then a heartbeat."""
+        """Deliver new metric points (re-offering any an observer missed), then a heartbeat.
+
+        ``metric_batches`` may hold several batches (bounded in size, so memory stays
+        bounded); each goes to every observer before the next batch is made.
+        """
         with self._lock:
+            for new_points in metric_batches:
+                self._deliver_metrics(new_points, info)
+            self._deliver_metrics({}, info)  # backlogs of observers that failed before
             for observer in self.observers:
-                key = id(observer)
-                batch = metrics_by_name
-                if key in self._backlog:
-                    batch = merge_metrics(self._backlog.pop(key), metrics_by_name)
-                if batch and not self._call(
-                    observer, "log_metrics", metrics_by_name=batch, info=info
-                ):
-                    self._backlog[key] = batch
                 self._call(
                     observer,
                     "heartbeat_event",
@@ -107,6 +111,15 @@ class Dispatcher:
                     beat_time=beat_time,
                     result=result,
                 )
+
+    def _deliver_metrics(self, new_points: MetricsByName, info: dict) -> None:
+        for observer in self.observers:
+            key = id(observer)
+            batch = new_points
+            if key in self._backlog:
+                batch = merge_metrics(self._backlog.pop(key), new_points)
+            if batch and not self._call(observer, "log_metrics", metrics_by_name=batch, info=info):
+                self._backlog[key] = batch
 
     def event(self, method: str, **kwargs: Any) -> None:
         """Deliver ``resource_event`` or ``artifact_event`` to every observer."""

@@ -24,6 +24,9 @@ from .metrics_logger import MetricsLogger
 from .settings import SETTINGS
 from .status import RunStatus
 
+METRICS_BATCH_SIZE = 100_000
+"""At most this many metric points per ``log_metrics`` call (bounds memory at each beat)."""
+
 RUN_FILE_NAMES = frozenset({"run.json", "config.json", "cout.txt", "info.json", "metrics.json"})
 """Names an artifact may not take: the files of a run folder (see the file storage layout)."""
 
@@ -193,7 +196,7 @@ class Run:
             self.run_logger.info("Started run with ID %r", self._id)
         for function in self._captured_functions:
             function.bind_run(self, self.config)
-        heartbeat = Heartbeat(self._beat, self.beat_interval)
+        heartbeat = Heartbeat(self._beat, self.beat_interval, tick=self._metrics.collect)
         heartbeat.start()
         restore_sigterm = _raise_on_sigterm()
         try:
@@ -263,7 +266,11 @@ class Run:
             self.captured_out = text
         assert self._dispatcher is not None
         self._dispatcher.beat(
-            self._metrics.drain(), self.info, self.captured_out, utcnow(), self.result
+            self._metrics.drain(METRICS_BATCH_SIZE),
+            self.info,
+            self.captured_out,
+            utcnow(),
+            self.result,
         )
 
     def _emit(self, method: str, **kwargs: Any) -> None:

@@ -28,6 +28,7 @@ import abc
 import datetime as _dt
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import PurePosixPath
@@ -86,40 +87,49 @@ class BlobStore(abc.ABC):
         """Whether ``key`` holds content."""
 
 
-def _metrics_line(series: dict[str, Any]) -> str:
-    return json.dumps(
-        {
-            "name": series["name"],
-            "steps": series["steps"],
-            "values": series["values"],
-            "timestamps": [stamp.isoformat() for stamp in series["timestamps"]],
-        },
-        allow_nan=True,
-    )
+_METRIC_FIELDS = ("steps", "timestamps", "values")
+
+
+def _series_json(series: dict[str, Any]) -> dict[str, str]:
+    """The JSON text of a series' three lists, without their brackets (formatted once)."""
+    return {
+        "steps": json.dumps(series["steps"])[1:-1],
+        "timestamps": json.dumps(list(map(_dt.datetime.isoformat, series["timestamps"])))[1:-1],
+        "values": json.dumps(series["values"], allow_nan=True)[1:-1],
+    }
+
+
+def _metrics_line(name: str, parts: dict[str, str]) -> str:
+    fields = ", ".join(f'"{field}": [{parts[field]}]' for field in _METRIC_FIELDS)
+    return f'{{"name": {json.dumps(name)}, {fields}}}\n'
 
 
 class _MetricsJsonBuilder:
-    """Keeps each metric's points as JSON text fragments to write ``metrics.json`` quickly.
+    """Collects each metric's points as JSON text in scratch files, to write ``metrics.json``.
 
-    Text is about a third of the memory of Python lists of numbers and datetimes, and a
-    rewrite streams the fragments to a temporary file without building one big string.
+    Nothing is kept in memory: a rewrite streams the scratch files into the new
+    ``metrics.json``. The scratch folder is removed by :meth:`close`.
     """
 
     def __init__(self) -> None:
-        self._fragments: dict[str, dict[str, list[str]]] = {}
+        self._scratch: str | None = None
+        self._names: dict[str, int] = {}
+        self._filled: set[str] = set()
         self.points = 0
         self.points_written = 0
 
-    def add(self, series: dict[str, Any]) -> None:
-        fields = self._fragments.setdefault(
-            series["name"], {"steps": [], "timestamps": [], "values": []}
-        )
-        fields["steps"].append(json.dumps(series["steps"])[1:-1])
-        fields["values"].append(json.dumps(series["values"], allow_nan=True)[1:-1])
-        fields["timestamps"].append(
-            json.dumps([stamp.isoformat() for stamp in series["timestamps"]])[1:-1]
-        )
-        self.points += len(series["steps"])
+    def add(self, name: str, parts: dict[str, str], count: int) -> None:
+        if self._scratch is None:
+            self._scratch = tempfile.mkdtemp(prefix="sacredlike-metrics-")
+        index = self._names.setdefault(name, len(self._names))
+        for field, text in parts.items():
+            if not text:
+                continue
+            path = os.path.join(self._scratch, f"{index}.{field}")
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(", " + text if path in self._filled else text)
+            self._filled.add(path)
+        self.points += count
 
     def due(self) -> bool:
         """Whether the points doubled since the last rewrite (keeps total cost linear)."""
@@ -127,17 +137,25 @@ class _MetricsJsonBuilder:
 
     def write_to(self, handle: Any) -> None:
         handle.write("{")
-        for index, name in enumerate(sorted(self._fragments)):
-            handle.write(",\n  " if index else "\n  ")
+        for position, name in enumerate(sorted(self._names)):
+            handle.write(",\n  " if position else "\n  ")
             handle.write(json.dumps(name) + ": {")
-            for field_index, field in enumerate(("steps", "timestamps", "values")):
-                handle.write(", " if field_index else "")
-                handle.write(f'"{field}": [')
-                handle.write(", ".join(part for part in self._fragments[name][field] if part))
+            for field_index, field in enumerate(_METRIC_FIELDS):
+                handle.write(f'{", " if field_index else ""}"{field}": [')
+                path = os.path.join(self._scratch or "", f"{self._names[name]}.{field}")
+                if path in self._filled:
+                    with open(path, encoding="utf-8") as part:
+                        shutil.copyfileobj(part, handle, 1 << 20)
                 handle.write("]")
             handle.write("}")
-        handle.write("\n}\n" if self._fragments else "}\n")
+        handle.write("\n}\n" if self._names else "}\n")
         self.points_written = self.points
+
+    def close(self) -> None:
+        """Remove the scratch files."""
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
 
 class FolderObserver(RunObserver):
@@ -205,6 +223,7 @@ class FolderObserver(RunObserver):
     def _new_record(self) -> RunRecord:
         """Start a fresh record (and metrics file builder) for a new run."""
         self.record = RunRecord()
+        self._metrics.close()
         self._metrics = _MetricsJsonBuilder()
         return self.record
 
@@ -270,10 +289,11 @@ class FolderObserver(RunObserver):
         """Append the new points to metrics.jsonl; refresh metrics.json when due."""
         if not metrics_by_name:
             return
-        lines = "".join(_metrics_line(series) + "\n" for series in metrics_by_name.values())
+        formatted = [(name, _series_json(series)) for name, series in metrics_by_name.items()]
+        lines = "".join(_metrics_line(name, parts) for name, parts in formatted)
         self.store.append(f"{self.record.run_id}/metrics.jsonl", lines.encode())
-        for series in metrics_by_name.values():
-            self._metrics.add(series)
+        for name, parts in formatted:
+            self._metrics.add(name, parts, len(metrics_by_name[name]["steps"]))
         if self._metrics.due():
             self._write_metrics_json()
 
@@ -307,9 +327,12 @@ class FolderObserver(RunObserver):
         self._finish()
 
     def _finish(self) -> None:
-        if self._metrics.points != self._metrics.points_written:
-            self._write_metrics_json()
-        self._write_changes()
+        try:
+            if self._metrics.points != self._metrics.points_written:
+                self._write_metrics_json()
+            self._write_changes()
+        finally:
+            self._metrics.close()
 
     # -- writing ---------------------------------------------------------------------------
     def _write_output(self, captured_out: str | None) -> None:

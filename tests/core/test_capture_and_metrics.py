@@ -91,6 +91,30 @@ def test_apply_backspaces_and_linefeeds():
     assert apply_backspaces_and_linefeeds("12345\r67") == "67345"
 
 
+def _drain(logger: MetricsLogger) -> dict:
+    """All drained points in one dict (there is at most one batch without a batch size)."""
+    batches = list(logger.drain())
+    assert len(batches) <= 1
+    return batches[0] if batches else {}
+
+
+def test_drain_in_bounded_batches_keeps_order():
+    logger = MetricsLogger()
+    for i in range(25):
+        logger.log_scalar("a", i)
+    logger.collect()
+    for i in range(10):
+        logger.log_scalar("b", i)
+    batches = list(logger.drain(batch_size=10))
+    assert [sum(len(s["steps"]) for s in batch.values()) for batch in batches] == [10, 10, 10, 5]
+    merged: dict = {}
+    for batch in batches:
+        for name, series in batch.items():
+            merged.setdefault(name, []).extend(series["values"])
+    assert merged == {"a": list(range(25)), "b": list(range(10))}
+    assert all(len(s["timestamps"]) == len(s["values"]) for b in batches for s in b.values())
+
+
 def test_default_steps_count_per_metric():
     logger = MetricsLogger()
     logger.log_scalar("a", 1.0)
@@ -98,10 +122,10 @@ def test_default_steps_count_per_metric():
     logger.log_scalar("b", 3.0)
     logger.log_scalar("a", 4.0, step=10)
     logger.log_scalar("a", 5.0)
-    drained = logger.drain()
+    drained = _drain(logger)
     assert drained["a"]["steps"] == [0, 1, 10, 11]
     assert drained["b"]["steps"] == [0]
-    assert logger.drain() == {}
+    assert list(logger.drain()) == []
 
 
 def test_numpy_values_are_converted_and_nan_inf_kept():
@@ -111,7 +135,7 @@ def test_numpy_values_are_converted_and_nan_inf_kept():
     logger.log_scalar("x", float("nan"))
     logger.log_scalar("x", float("inf"))
     logger.log_scalar("x", True)
-    series = logger.drain()["x"]
+    series = _drain(logger)["x"]
     assert series["steps"] == [0, 5, 6, 7, 8]
     assert type(series["values"][0]) is float and type(series["values"][1]) is int
     assert type(series["steps"][1]) is int
@@ -146,9 +170,10 @@ def test_drain_while_logging_from_another_thread_loses_nothing():
     producer = threading.Thread(target=produce)
     producer.start()
     while not done.is_set():
-        received.extend(logger.drain().get("x", {}).get("values", []))
+        logger.collect()  # the heartbeat thread's tick
+        received.extend(_drain(logger).get("x", {}).get("values", []))
     producer.join()
-    received.extend(logger.drain().get("x", {}).get("values", []))
+    received.extend(_drain(logger).get("x", {}).get("values", []))
     assert received == list(range(total))
 
 
