@@ -15,6 +15,7 @@ import pytest
 from sacredlike.errors import SinkUnavailable
 from sacredlike.observers._document import MetricPart, RetryPolicy
 from sacredlike.observers.mongo import QueuedMongoObserver
+from tests.service_helpers import wait_until
 
 from .helpers import Beats, now, points, start
 
@@ -73,6 +74,7 @@ def test_queued_observer_loses_nothing(restartable, make_observer, db, tmp_path,
     for beat in range(1, 5):
         beats.beat(points("loss", beat * 100, 100), out="a\n" * (beat + 1))
     assert time.monotonic() - began < 1.0, "events must not wait for the server"
+    assert wait_until(lambda: "failed" in caplog.text, timeout=10)
     restartable.start()
     beats.beat(points("loss", 500, 100), out="done\n")
     observer.completed_event(stop_time=now(), result=7)
