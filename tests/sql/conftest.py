@@ -138,9 +138,11 @@ def postgresql_db() -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
-        kill()
-        admin.execute(f"DROP SCHEMA {name} CASCADE")
-        admin.close()
+        try:
+            kill()
+        finally:
+            admin.execute(f"DROP SCHEMA {name} CASCADE")
+            admin.close()
 
 
 @pytest.fixture
@@ -170,10 +172,12 @@ def mariadb_db() -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
-        kill()
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE {name}")
-        admin.close()
+        try:
+            kill()
+        finally:
+            with admin.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE {name}")
+            admin.close()
 
 
 @pytest.fixture
