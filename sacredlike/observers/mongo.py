@@ -515,28 +515,19 @@ class QueuedMongoObserver(QueuedDocumentObserver, MongoObserver):
 
     def __init__(
         self,
-        url: str | None = None,
-        db_name: str = "sacred",
-        collection_prefix: str = "",
-        overwrite: Any = None,
-        priority: int = 30,
-        client: Any = None,
-        failure_dir: str | None = None,
-        *,
+        *args: Any,
         interval: float | None = None,
         retry_interval: float | None = None,
-        **client_kwargs: Any,
+        **kwargs: Any,
     ) -> None:
-        """Same arguments as :class:`MongoObserver`, plus Sacred's queue settings.
+        """Take :class:`MongoObserver`'s arguments, plus Sacred's queue settings.
 
         Args:
+            *args / **kwargs: as for :class:`MongoObserver`.
             interval: seconds between writes when no event wakes the writer (default 1).
             retry_interval: longest wait between two failed writes (default 5).
         """
-        super().__init__(
-            url, db_name, collection_prefix, overwrite, priority, client, failure_dir,
-            **client_kwargs,
-        )  # fmt: skip
+        super().__init__(*args, **kwargs)
         if interval is not None:
             self.interval = float(interval)
         if retry_interval is not None:
