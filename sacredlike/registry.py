@@ -17,7 +17,6 @@ import importlib
 import importlib.util
 import threading
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any
 
 from .errors import MissingExtra, UnknownSink
@@ -165,6 +164,8 @@ def _load_all() -> None:
         _loaded = True
         for module in BUILTIN_SINK_MODULES:
             importlib.import_module(module)
+        from importlib.metadata import entry_points
+
         for entry in entry_points(group=ENTRY_POINT_GROUP):
             loaded = entry.load()
             if isinstance(loaded, Sink):
