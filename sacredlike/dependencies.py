@@ -7,6 +7,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,11 +93,31 @@ def _version(distribution: str) -> str:
         return "<unknown>"
 
 
-@functools.lru_cache(maxsize=1)
-def _distributions_by_module() -> dict[str, list[str]]:
-    import importlib.metadata
+_package_index: dict[str, list[str]] | None = None
+_package_index_lock = threading.Lock()
 
-    return dict(importlib.metadata.packages_distributions())
+
+def _distributions_by_module() -> dict[str, list[str]]:
+    """Top-level module name → distributions providing it (built once per process)."""
+    global _package_index
+    with _package_index_lock:
+        if _package_index is None:
+            import importlib.metadata
+
+            _package_index = dict(importlib.metadata.packages_distributions())
+        return _package_index
+
+
+def prefetch_package_index() -> None:
+    """Build the module → distribution index in a background thread.
+
+    Scanning the installed distributions takes tens of milliseconds; an experiment starts
+    this when it is created, so its first run does not wait for it.
+    """
+    if _package_index is None:
+        threading.Thread(
+            target=_distributions_by_module, name="sacredlike-package-index", daemon=True
+        ).start()
 
 
 def git_info(path: Path) -> dict[str, Any] | None:

@@ -30,6 +30,7 @@ from .dependencies import (
     imported_packages,
     imported_sources,
     package_version,
+    prefetch_package_index,
     sources_of,
 )
 from .errors import (
@@ -103,6 +104,8 @@ class Experiment(Ingredient):
             self.additional_host_info = {f.__name__: f for f in additional_host_info or ()}
         self.additional_cli_options = list(additional_cli_options or ())
         self._info_cache: tuple[int, dict[str, Any]] | None = None
+        if SETTINGS.DISCOVER_DEPENDENCIES == "imported":
+            prefetch_package_index()
 
     # -- decorators ------------------------------------------------------------------------
     def main(self, function: Callable[..., Any]) -> CapturedFunction:

@@ -187,3 +187,21 @@ def test_linearize_metrics_groups_entries():
     assert grouped == {
         "a": {"name": "a", "steps": [0, 1], "values": [1.0, 2.0], "timestamps": [now, now]}
     }
+
+
+def test_packed_columns_keep_every_value_and_type():
+    logger = MetricsLogger()
+    big = 2**60
+    logger.log_scalar("mixed", 1)
+    logger.log_scalar("mixed", 2.5)
+    logger.log_scalar("mixed", float("nan"))
+    logger.log_scalar("mixed", big)  # too large for a float: the metric switches to lists
+    logger.log_scalar("mixed", 7, step=2.5)
+    logger.log_scalar("steps", 1.0, step=2**62)
+    logger.collect()
+    series = _drain(logger)
+    values = series["mixed"]["values"]
+    assert [type(v) for v in values] == [int, float, float, int, int]
+    assert values[0] == 1 and values[1] == 2.5 and math.isnan(values[2]) and values[3] == big
+    assert series["mixed"]["steps"] == [0, 1, 2, 3, 2.5]
+    assert series["steps"]["steps"] == [2**62]
