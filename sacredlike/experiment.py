@@ -17,6 +17,7 @@ from typing import Any
 from .builtin_commands import BUILTIN_COMMANDS, BuiltinCommand, CommandContext
 from .captured import CapturedFunction
 from .commandline import (
+    CORE_OPTIONS,
     CLIOption,
     all_options,
     build_parser,
@@ -283,7 +284,10 @@ class Experiment(Ingredient):
 
     def _check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """Options by key (``beat_interval``), string values converted as on the command line."""
-        known = {option.key: option for option in all_options(self.additional_cli_options)}
+        known = {option.key: option for option in (*CORE_OPTIONS, *self.additional_cli_options)}
+        if any(option_key(name) not in known for name in options):
+            # sink flags: loading the registry imports the sink modules, so only when needed
+            known = {option.key: option for option in all_options(self.additional_cli_options)}
         checked = {}
         for name, value in options.items():
             key = option_key(name)
@@ -303,6 +307,9 @@ class Experiment(Ingredient):
         return checked
 
     def _observers_from_options(self, options: Mapping[str, Any]) -> list[Any]:
+        core = {option.key for option in (*CORE_OPTIONS, *self.additional_cli_options)}
+        if set(options) <= core:
+            return []
         return [
             _observer_from_flag(sink, str(options[option_key(sink.flag)]))
             for sink in registered_sinks()
