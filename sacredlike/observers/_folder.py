@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Any
@@ -41,6 +42,8 @@ from ..serialize import dumps
 from .base import MetricSeries, RunObserver, RunQuery, RunReader, StoredRun
 
 _MAX_ID_ATTEMPTS = 1000
+BEAT_ONLY_REWRITE_INTERVAL = 1.0
+"""Seconds within which a beat that changes nothing but the beat time skips run.json."""
 _ISO_FIELDS = ("start_time", "stop_time", "heartbeat", "queue_time")
 _SEPARATE_FILES = frozenset({"info", "config"})  # stored in info.json / config.json
 
@@ -187,6 +190,7 @@ class FolderObserver(RunObserver):
         self.copy_sources = copy_sources
         self.record = RunRecord()
         self._metrics = _MetricsJsonBuilder()
+        self._run_json_written = 0.0
 
     @property
     def run_id(self) -> Any:
@@ -280,9 +284,19 @@ class FolderObserver(RunObserver):
 
     # -- during the run --------------------------------------------------------------------
     def heartbeat_event(self, info, captured_out, beat_time, result):
-        """Append new output, rewrite run.json and info.json if they changed."""
+        """Append new output, rewrite run.json and info.json if they changed.
+
+        When only the beat time moved and run.json was written less than
+        :data:`BEAT_ONLY_REWRITE_INTERVAL` seconds ago, run.json waits for the next event
+        (quick beats, and the final beat right before the terminal event, cost no rewrite).
+        """
         self._write_output(captured_out)
         self.record.heartbeat(info, beat_time, result)
+        if (
+            set(self.record.changes()) == {"heartbeat"}
+            and time.monotonic() - self._run_json_written < BEAT_ONLY_REWRITE_INTERVAL
+        ):
+            return
         self._write_changes()
 
     def log_metrics(self, metrics_by_name, info):
@@ -356,6 +370,7 @@ class FolderObserver(RunObserver):
         if set(changes) - _SEPARATE_FILES:
             entry = {k: v for k, v in self.record.fields.items() if k not in _SEPARATE_FILES}
             self.store.put(f"{run_id}/run.json", dumps(entry).encode())
+            self._run_json_written = time.monotonic()
         self.record.mark_stored(changes)
 
     def _write_metrics_json(self) -> None:

@@ -396,3 +396,21 @@ def test_observer_write_failure_does_not_lose_points(storage_ex, tmp_path, monke
     assert metrics["x"]["values"] == list(range(50))
     with open_store(str(tmp_path / "runs")) as reader:
         assert reader.get_metrics(1)["x"].values == list(range(50))
+
+
+def test_heartbeat_reaches_run_json_while_running(storage_ex, tmp_path):
+    seen = []
+
+    @storage_ex.main
+    def main():
+        deadline = __import__("time").monotonic() + 3
+        while __import__("time").monotonic() < deadline:
+            entry = _json(tmp_path / "runs" / "1" / "run.json")
+            if entry.get("heartbeat"):
+                seen.append(entry["heartbeat"])
+                if len(set(seen)) >= 2:
+                    return
+            __import__("time").sleep(0.05)
+
+    storage_ex.run(options={**FAST, "--beat-interval": 0.1})
+    assert len(set(seen)) >= 2  # run.json shows a moving heartbeat during the run
