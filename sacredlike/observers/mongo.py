@@ -496,6 +496,16 @@ class MongoObserver(DocumentObserver):
         return cls(overwrite=overwrite, priority=priority, failure_dir=failure_dir, store=store)
 
     @classmethod
+    def create(cls, *args: Any, **kwargs: Any) -> MongoObserver:
+        """Deprecated alias of the constructor, kept for Sacred 0.7 code."""
+        warnings.warn(
+            f"{cls.__name__}.create(...) is deprecated; call {cls.__name__}(...)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return cls(*args, **kwargs)
+
+    @classmethod
     def from_flag(cls, value: str) -> MongoObserver:
         """Build the observer from a ``-m/--mongo_db`` value (see :func:`parse_target`)."""
         target = parse_target(value)

@@ -224,9 +224,11 @@ def test_sacred_keyword_arguments(mongo_server, db, tmp_path):
     with pytest.raises(ValueError, match="not both"), pytest.warns(DeprecationWarning):
         MongoObserver(mongo_server.uri, collection="x", collection_prefix="y")
 
-    queued = QueuedMongoObserver(
-        mongo_server.uri, db_name=db.name, interval=3.0, retry_interval=0.1
-    )
+    with pytest.warns(DeprecationWarning, match=r"QueuedMongoObserver.create\(...\) is deprecated"):
+        queued = QueuedMongoObserver.create(
+            mongo_server.uri, db_name=db.name, interval=3.0, retry_interval=0.1
+        )
+    assert isinstance(queued, QueuedMongoObserver)
     assert queued.interval == 3.0 and queued.retry.max_delay == 0.1
     assert queued.priority == 30
     for observer in (old_style, queued):
