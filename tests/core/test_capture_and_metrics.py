@@ -205,3 +205,16 @@ def test_packed_columns_keep_every_value_and_type():
     assert values[0] == 1 and values[1] == 2.5 and math.isnan(values[2]) and values[3] == big
     assert series["mixed"]["steps"] == [0, 1, 2, 3, 2.5]
     assert series["steps"]["steps"] == [2**62]
+
+
+@pytest.mark.parametrize("mode", ["sys", "fd"])
+def test_capture_keeps_line_order_without_explicit_flushes(ex, mode):
+    @ex.main
+    def main():
+        for index in range(3):
+            print(f"out {index}")
+            sys.stderr.write(f"err {index}\n")
+
+    run = ex.run(options={**FAST, "--capture": mode})
+    expected = [f"{kind} {index}" for index in range(3) for kind in ("out", "err")]
+    assert run.captured_out.splitlines()[-6:] == expected

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -302,7 +303,7 @@ def test_json_files_are_always_complete_while_written(storage_ex, tmp_path):
             _run.log_scalar("loss", i)
             _run.info["i"] = i
             if i % 2000 == 0:
-                __import__("time").sleep(0.03)
+                time.sleep(0.03)
 
     reader = threading.Thread(target=read_continuously)
     reader.start()
@@ -388,7 +389,7 @@ def test_observer_write_failure_does_not_lose_points(storage_ex, tmp_path, monke
     def main(_run):
         for i in range(50):
             _run.log_scalar("x", i)
-            __import__("time").sleep(0.005)
+            time.sleep(0.005)
 
     storage_ex.run(options=FAST)
     assert failures["left"] == 0
@@ -403,14 +404,14 @@ def test_heartbeat_reaches_run_json_while_running(storage_ex, tmp_path):
 
     @storage_ex.main
     def main():
-        deadline = __import__("time").monotonic() + 3
-        while __import__("time").monotonic() < deadline:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
             entry = _json(tmp_path / "runs" / "1" / "run.json")
             if entry.get("heartbeat"):
                 seen.append(entry["heartbeat"])
                 if len(set(seen)) >= 2:
                     return
-            __import__("time").sleep(0.05)
+            time.sleep(0.05)
 
     storage_ex.run(options={**FAST, "--beat-interval": 0.1})
     assert len(set(seen)) >= 2  # run.json shows a moving heartbeat during the run
