@@ -1,0 +1,153 @@
+"""MongoReader: runs written by MongoObserver (or Sacred's) read back as StoredRun objects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..errors import RunNotFound
+from ._mongo_location import parse_target
+from ._mongo_store import SINK, driver_errors, escape_key, from_bson, open_client, to_bson
+from .base import MetricSeries, RunQuery, RunReader, StoredRun
+
+
+class MongoReader(RunReader):
+    """Reads runs written by :class:`MongoObserver` (or by Sacred's)."""
+
+    def __init__(self, database: Any, collection_prefix: str = "", client: Any = None) -> None:
+        """Read from a pymongo ``Database``.
+
+        Args:
+            database: the database holding the collections.
+            collection_prefix: as for the observer.
+            client: a MongoClient this reader closes in :meth:`close`, or None.
+        """
+        import gridfs
+
+        prefix = f"{collection_prefix}_" if collection_prefix else ""
+        self.runs = database[f"{prefix}runs"]
+        self.metrics = database[f"{prefix}metrics"]
+        self.fs = gridfs.GridFS(database)
+        self.where = f"database {database.name}"
+        self._client = client
+
+    @classmethod
+    def from_url(cls, url: str, **client_kwargs: Any) -> MongoReader:
+        """Open a reader on a ``mongodb://host/DB[.PREFIX]`` URL or any ``-m`` form."""
+        SINK.check_installed()
+        target = parse_target(url)
+        client = open_client(target, client_kwargs)
+        reader = cls(client[target.db_name], target.collection_prefix, client)
+        reader.where = target.safe_url
+        return reader
+
+    def close(self) -> None:
+        """Close the client if the reader opened it."""
+        if self._client is not None:
+            self._client.close()
+
+    def find_runs(self, query: RunQuery | None = None) -> list[StoredRun]:
+        """Runs matching ``query``, newest start first (filters run on the server)."""
+        query = query or RunQuery()
+        with driver_errors(self.where, "finding runs"):
+            cursor = self.runs.find(_mongo_filter(query), {"captured_out": 0}).sort(
+                [("start_time", -1), ("_id", -1)]
+            )
+            if query.limit is not None:
+                cursor = cursor.limit(query.limit)
+            return [_stored_run(doc) for doc in cursor]
+
+    def get_run(self, run_id: Any) -> StoredRun:
+        """One run, with its whole captured output."""
+        with driver_errors(self.where, f"reading run {run_id}"):
+            doc = self.runs.find_one({"_id": _run_key(run_id)})
+            if doc is None:
+                raise RunNotFound(f"no run {run_id!r} in {self.where}")
+            run = _stored_run(doc)
+            full = self.fs.find_one(
+                {"filename": f"captured_out://{self.runs.name}/{doc['_id']}"},
+                sort=[("uploadDate", -1)],
+            )
+            run.captured_out = (
+                full.read().decode("utf-8", "surrogateescape")
+                if full is not None
+                else doc.get("captured_out")
+            )
+            return run
+
+    def get_metrics(
+        self, run_id: Any, names: Iterable[str] | None = None
+    ) -> dict[str, MetricSeries]:
+        """Every point of the run's metrics, parts joined in order."""
+        key = _run_key(run_id)
+        wanted: dict[str, Any] = {"run_id": key}
+        if names is not None:
+            wanted["name"] = {"$in": list(names)}
+        series: dict[str, MetricSeries] = {}
+        with driver_errors(self.where, f"reading metrics of run {run_id}"):
+            for first in self.metrics.find(wanted):
+                metric = series.setdefault(first["name"], MetricSeries(first["name"]))
+                parts = self.metrics.find({"part_of": first["_id"]}).sort("part", 1)
+                for doc in [first, *parts]:
+                    metric.steps.extend(doc.get("steps", []))
+                    metric.values.extend(doc.get("values", []))
+                    metric.timestamps.extend(doc.get("timestamps", []))
+        return series
+
+    def get_artifact(self, run_id: Any, name: str) -> bytes:
+        """The content of artifact ``name`` of the run."""
+        run = self.get_run(run_id)
+        with driver_errors(self.where, f"reading artifact {name}"):
+            doc = self.runs.find_one({"_id": run.id}, {"artifacts": 1}) or {}
+            for entry in doc.get("artifacts", []):
+                if entry.get("name") == name:
+                    return self.fs.get(entry["file_id"]).read()
+        raise FileNotFoundError(f"run {run_id!r} has no artifact {name!r}")
+
+
+def _run_key(run_id: Any) -> Any:
+    if isinstance(run_id, str) and run_id.isdigit():
+        return int(run_id)
+    return run_id
+
+
+def _mongo_filter(query: RunQuery) -> dict[str, Any]:
+    conditions: dict[str, Any] = {}
+    if query.experiment is not None:
+        conditions["experiment.name"] = {"$regex": query.experiment}
+    statuses = query.statuses()
+    if statuses is not None:
+        conditions["status"] = {"$in": statuses}
+    bounds = {}
+    if query.started_after is not None:
+        bounds["$gte"] = query.started_after
+    if query.started_before is not None:
+        bounds["$lt"] = query.started_before
+    if bounds:
+        conditions["start_time"] = bounds
+    for dotted, value in query.config.items():
+        path = ".".join(escape_key(part) for part in dotted.split("."))
+        conditions[f"config.{path}"] = to_bson(value)
+    return conditions
+
+
+def _stored_run(doc: dict[str, Any]) -> StoredRun:
+    doc = {key: from_bson(value) for key, value in doc.items()}
+    return StoredRun(
+        id=doc["_id"],
+        experiment_name=(doc.get("experiment") or {}).get("name"),
+        status=doc.get("status") or "",
+        command=doc.get("command"),
+        config=doc.get("config") or {},
+        info=doc.get("info") or {},
+        result=doc.get("result"),
+        start_time=doc.get("start_time"),
+        stop_time=doc.get("stop_time"),
+        heartbeat=doc.get("heartbeat"),
+        queue_time=doc.get("queue_time"),
+        host=doc.get("host") or {},
+        meta=doc.get("meta") or {},
+        experiment=doc.get("experiment") or {},
+        fail_trace=doc.get("fail_trace"),
+        artifacts=[a["name"] for a in doc.get("artifacts", []) if isinstance(a, dict)],
+    )

@@ -1,0 +1,310 @@
+"""The MongoDB adapter of the document family: key rule, driver errors, MongoDocumentStore.
+
+Key and value rule (applied to every document written): values first go through
+:func:`sacredlike.serialize.flatten` (numpy, sets, tuples, paths, arbitrary objects →
+JSON-like data; datetimes, NaN and infinities kept); integers outside the 64-bit range
+become their decimal string; then every key is escaped so MongoDB accepts it: ``%`` →
+``%25``, ``.`` → ``%2E``, a leading ``$`` → ``%24`` and NUL → ``%00``. :func:`unescape_key`
+reverses it, and the reader returns the original keys.
+
+pymongo, bson and gridfs are imported inside functions only.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
+
+from ..errors import SinkRejected, SinkUnavailable
+from ..registry import Sink
+from ._document import DocumentStore, MetricPart, redact_credentials
+from ._mongo_location import MongoTarget
+
+DEFAULT_TIMEOUT_MS = 5000
+ID_ATTEMPTS = 100
+_INT64 = (-(2**63), 2**63 - 1)
+# Server error codes meaning "the server is stepping down or shutting down": retry later.
+_TRANSIENT_CODES = frozenset({91, 189, 10107, 11600, 11602, 13435, 13436})
+
+SINK = Sink(
+    name="mongo",
+    observer="sacredlike.observers.mongo:MongoObserver",
+    reader="sacredlike.observers.mongo:MongoReader",
+    extra="mongo",
+    requires=("pymongo",),
+    schemes=("mongodb",),
+    flag="--mongo_db",
+    short_flag="-m",
+    metavar="DB",
+    help="add a MongoObserver: DB, HOST:PORT, HOST:PORT:DB, ...:DB.PREFIX, optional "
+    "!PRIORITY, or a mongodb:// / mongodb+srv:// URI",
+)
+"""The sink's registration (done by :mod:`sacredlike.observers.mongo`)."""
+
+
+# -- key and value rule ---------------------------------------------------------------------
+_UNESCAPE = re.compile(r"%(25|2E|24|00)")
+_UNESCAPED = {"25": "%", "2E": ".", "24": "$", "00": "\x00"}
+
+
+def escape_key(key: str) -> str:
+    """A key MongoDB accepts: ``%``, ``.``, NUL and a leading ``$`` percent-escaped."""
+    key = key.replace("%", "%25").replace(".", "%2E").replace("\x00", "%00")
+    return "%24" + key[1:] if key.startswith("$") else key
+
+
+def unescape_key(key: str) -> str:
+    """Inverse of :func:`escape_key`."""
+    return _UNESCAPE.sub(lambda match: _UNESCAPED[match.group(1)], key)
+
+
+def to_bson(value: Any) -> Any:
+    """Apply the key rule to flattened data (driver values such as ObjectIds pass through)."""
+    if isinstance(value, dict):
+        return {escape_key(str(k)): to_bson(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_bson(v) for v in value]
+    if type(value) is int and not _INT64[0] <= value <= _INT64[1]:
+        return str(value)
+    return value
+
+
+def from_bson(value: Any) -> Any:
+    """Undo the key escaping of :func:`to_bson` in data read back."""
+    if isinstance(value, dict):
+        return {unescape_key(k): from_bson(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_bson(v) for v in value]
+    return value
+
+
+# -- driver errors ----------------------------------------------------------------------
+@contextmanager
+def driver_errors(where: str, what: str) -> Iterator[None]:
+    """Translate pymongo / bson errors into SinkUnavailable or SinkRejected.
+
+    Args:
+        where: credential-free description of the server.
+        what: the operation, for the message.
+    """
+    import bson.errors
+    from pymongo import errors
+
+    try:
+        yield
+    except errors.ConnectionFailure as exc:
+        raise SinkUnavailable(
+            f"MongoDB at {where} is unreachable while {what}: {_clean(exc)}"
+        ) from exc
+    except errors.OperationFailure as exc:
+        error = SinkUnavailable if exc.code in _TRANSIENT_CODES else SinkRejected
+        raise error(f"MongoDB at {where} refused {what}: {_clean(exc)}") from exc
+    except (errors.PyMongoError, bson.errors.BSONError) as exc:
+        raise SinkRejected(f"MongoDB at {where} refused {what}: {_clean(exc)}") from exc
+
+
+def _clean(exc: BaseException) -> str:
+    return redact_credentials(str(exc))[:500]
+
+
+def open_client(target: MongoTarget, client_kwargs: dict[str, Any]) -> Any:
+    """A ``pymongo.MongoClient`` for ``target`` (timeouts default to 5 s)."""
+    import pymongo
+
+    options = {
+        "serverSelectionTimeoutMS": DEFAULT_TIMEOUT_MS,
+        "connectTimeoutMS": DEFAULT_TIMEOUT_MS,
+        **client_kwargs,
+    }
+    with driver_errors(target.safe_url, "connecting"):
+        return pymongo.MongoClient(target.url, **options)
+
+
+# -- the store adapter ------------------------------------------------------------------
+class MongoDocumentStore(DocumentStore):
+    """:class:`DocumentStore` on a MongoDB database (runs, metrics, GridFS ``fs``)."""
+
+    def __init__(self, runs: Any, metrics: Any, fs: Any, where: str, client: Any = None) -> None:
+        """Wrap ready pymongo objects.
+
+        Args:
+            runs / metrics: the two collections.
+            fs: a ``gridfs.GridFS`` for sources, resources, artifacts and long output.
+            where: credential-free description of the server for messages.
+            client: a MongoClient this store owns and closes, or None.
+        """
+        self.runs, self.metrics, self.fs = runs, metrics, fs
+        self.runs_name = runs.name
+        self.where = where
+        self._client = client
+        self._indexed = False
+
+    @classmethod
+    def open(
+        cls, target: MongoTarget, client: Any = None, runs: str = "runs", **client_kwargs: Any
+    ) -> Any:
+        """Connect to ``target`` (or use ``client``) and return the store.
+
+        Args:
+            target: server, database and collection prefix.
+            client: a ready MongoClient, or None to connect to ``target.url``.
+            runs: name of the runs collection when there is no prefix (Sacred's deprecated
+                ``collection`` argument; the metrics collection is then ``metrics``).
+            **client_kwargs: passed to ``MongoClient``.
+        """
+        import gridfs
+
+        owned = None
+        if client is None:
+            client = owned = open_client(target, client_kwargs)
+        database = client[target.db_name]
+        prefix = f"{target.collection_prefix}_" if target.collection_prefix else ""
+        return cls(
+            database[f"{prefix}runs" if prefix else runs],
+            database[f"{prefix}metrics"],
+            gridfs.GridFS(database),
+            target.safe_url,
+            owned,
+        )
+
+    def describe(self) -> str:
+        """The server and database, password hidden."""
+        return self.where
+
+    def _errors(self, what: str) -> Any:
+        return driver_errors(self.where, what)
+
+    def _ensure_indexes(self) -> None:
+        if not self._indexed:
+            self.metrics.create_index([("run_id", 1), ("name", 1)])
+            self.metrics.create_index([("part_of", 1), ("part", 1)], sparse=True)
+            self._indexed = True
+
+    def insert_run(self, document: dict[str, Any], run_id: Any = None) -> Any:
+        """Insert the run; allocate ``max(numeric _id) + 1`` (retrying on collisions)."""
+        from pymongo.errors import DuplicateKeyError
+
+        body = to_bson(document)
+        with self._errors("inserting a run"):
+            self._ensure_indexes()
+            if run_id is not None:
+                try:
+                    self.runs.insert_one({**body, "_id": run_id})
+                except DuplicateKeyError as exc:
+                    raise SinkRejected(
+                        f"a run with id {run_id!r} already exists in {self.where}"
+                    ) from exc
+                return run_id
+            for attempt in range(ID_ATTEMPTS):
+                newest = self.runs.find_one(
+                    {"_id": {"$type": "number"}}, {"_id": 1}, sort=[("_id", -1)]
+                )
+                candidate = int(newest["_id"]) + 1 if newest else 1
+                try:
+                    self.runs.insert_one({**body, "_id": candidate})
+                except DuplicateKeyError:
+                    time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                    continue
+                return candidate
+        raise SinkUnavailable(
+            f"no free run id in {self.where} after {ID_ATTEMPTS} attempts (too many concurrent "
+            "starts); try again"
+        )
+
+    def update_run(self, run_id: Any, fields: dict[str, Any]) -> None:
+        """``$set`` the fields of run ``run_id`` (upsert)."""
+        with self._errors(f"updating run {run_id}"):
+            self._ensure_indexes()
+            self.runs.update_one({"_id": run_id}, {"$set": to_bson(fields)}, upsert=True)
+
+    def append_points(self, batch: list[tuple[MetricPart, dict[str, list]]]) -> None:
+        """One unordered bulk of ``$push``/``$each`` updates, each conditional on ``n``.
+
+        An update whose part already moved on (duplicate key on the upsert) is accepted
+        when the part holds exactly its points: an earlier try of the same append landed.
+        """
+        from bson import ObjectId
+        from pymongo import UpdateOne
+        from pymongo.errors import BulkWriteError
+
+        operations = []
+        for part, points in batch:
+            if part.id is None:
+                part.id = ObjectId()
+            update: dict[str, Any] = {
+                "$push": {key: {"$each": to_bson(values)} for key, values in points.items()},
+                "$inc": {"n": len(points["steps"])},
+            }
+            if part.count == 0:
+                update["$setOnInsert"] = to_bson(part.seed)
+            operations.append(UpdateOne({"_id": part.id, "n": part.count}, update, upsert=True))
+        with self._errors(f"appending points to {len(batch)} metric document(s)"):
+            try:
+                self.metrics.bulk_write(operations, ordered=False)
+            except BulkWriteError as exc:
+                for error in exc.details.get("writeErrors", []):
+                    part, points = batch[error["index"]]
+                    self._check_landed(part, len(points["steps"]), error)
+        for part, points in batch:
+            part.count += len(points["steps"])
+
+    def _check_landed(self, part: MetricPart, size: int, error: dict[str, Any]) -> None:
+        stored = self.metrics.find_one({"_id": part.id}, {"n": 1}) or {}
+        if error.get("code") != 11000 or stored.get("n") != part.count + size:
+            raise SinkRejected(
+                f"metric document {part.id} refused {size} points ({error.get('errmsg')}); "
+                f"it holds {stored.get('n')} points, expected {part.count} or {part.count + size}"
+            )
+
+    def put_file(
+        self,
+        name: str,
+        data: IO[bytes],
+        *,
+        content_type: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        md5: str | None = None,
+        replace: bool = False,
+    ) -> Any:
+        """Stream ``data`` into GridFS (reusing a same-named file with the same md5)."""
+        with self._errors(f"storing file {name}"):
+            if md5 is not None:
+                existing = self.fs.find_one({"filename": name, "metadata.md5": md5})
+                if existing is not None:
+                    return existing._id
+                metadata = {**(metadata or {}), "md5": md5}
+            options: dict[str, Any] = {"filename": name, "metadata": to_bson(metadata or {})}
+            if content_type:
+                options["contentType"] = content_type
+            file_id = self.fs.put(data, **options)
+            if replace:
+                for old in self.fs.find({"filename": name, "_id": {"$ne": file_id}}):
+                    self.fs.delete(old._id)
+            return file_id
+
+    def close(self) -> None:
+        """Close the client if this store opened it."""
+        if self._client is not None:
+            self._client.close()
+
+    def encode_saved(self, value: Any) -> str:
+        """Canonical extended JSON: keeps ObjectIds, datetimes, int64, NaN."""
+        from bson import json_util
+
+        return json_util.dumps(value, json_options=_json_options())
+
+    def decode_saved(self, text: str) -> Any:
+        """Inverse of :meth:`encode_saved`."""
+        from bson import json_util
+
+        return json_util.loads(text, json_options=_json_options())
+
+
+def _json_options() -> Any:
+    from bson.json_util import JSONMode, JSONOptions
+
+    return JSONOptions(json_mode=JSONMode.CANONICAL, tz_aware=False)
