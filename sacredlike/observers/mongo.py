@@ -21,12 +21,7 @@ from typing import Any
 
 from ..errors import SacredlikeError
 from ..registry import register_sink
-from ._document import (
-    DocumentObserver,
-    QueuedDocumentObserver,
-    RetryPolicy,
-    upload_saved_runs,
-)
+from ._document import DocumentObserver, QueuedDocumentObserver, upload_saved_runs
 from ._mongo_location import MongoTarget, parse_target
 from ._mongo_reader import MongoReader
 from ._mongo_store import (
@@ -38,6 +33,7 @@ from ._mongo_store import (
     to_bson,
     unescape_key,
 )
+from ._sink_tools import RetryPolicy
 
 __all__ = [
     "MongoDocumentStore",

@@ -6,7 +6,8 @@ import pytest
 from pymongo import errors
 
 from sacredlike.errors import SinkRejected, SinkUnavailable
-from sacredlike.observers._document import MetricPart, redact_credentials
+from sacredlike.observers._document import MetricPart
+from sacredlike.observers._sink_tools import redact_credentials
 from sacredlike.observers.mongo import driver_errors
 
 from .helpers import Beats, now, start

@@ -17,9 +17,9 @@ from sacredlike.observers._document import (
     DocumentObserver,
     DocumentStore,
     MetricPart,
-    RetryPolicy,
     upload_saved_runs,
 )
+from sacredlike.observers._sink_tools import RetryPolicy
 
 from .helpers import Beats, now, points, start
 
