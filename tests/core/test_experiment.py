@@ -150,3 +150,17 @@ def test_ex_level_helpers_act_on_the_current_run(ex, recorder):
     ex.run(options=FAST)
     assert recorder.points("acc") == [0.75]
     assert recorder.of("heartbeat_event")[-1]["info"] == {"k": "v"}
+
+
+def test_imported_packages_match_installed_metadata():
+    import importlib.metadata
+
+    import numpy  # noqa: F401 - imported so that it is listed
+    import pytest as pytest_module  # noqa: F401
+
+    from sacredlike.dependencies import imported_packages
+
+    listed = imported_packages()
+    assert f"numpy=={importlib.metadata.version('numpy')}" in listed
+    assert f"pytest=={importlib.metadata.version('pytest')}" in listed
+    assert not any(entry.split("==")[0] in ("os", "json", "sys") for entry in listed)
