@@ -91,3 +91,20 @@ def test_queue_only_run(ex, mongo_server, db_name, db):
     ex.run(options={"--queue": True})
     doc = db.runs.find_one({"_id": 1})
     assert doc["status"] == "QUEUED" and doc["queue_time"] is not None
+
+
+@pytest.mark.slow
+def test_many_points_end_to_end(ex, mongo_server, db_name, db, reader):
+    @ex.main
+    def main(_run):
+        for step in range(250_000):
+            _run.log_scalar("loss", step * 0.5)
+
+    ex.observers.append(QueuedMongoObserver(mongo_server.uri, db_name=db_name))
+    run = ex.run(options={**FAST, "--beat-interval": 0.5})
+    assert db.runs.find_one({"_id": run._id})["status"] == "COMPLETED"
+    parts = list(db.metrics.find({}, {"n": 1, "run_id": 1, "part": 1}))
+    assert sorted(p["n"] for p in parts) == [50_000, 100_000, 100_000]
+    series = reader.get_metrics(run._id)["loss"]
+    assert series.steps == list(range(250_000))
+    assert series.values[-1] == 249_999 * 0.5
