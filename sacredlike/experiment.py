@@ -46,6 +46,7 @@ from .errors import (
 from .host_info import host_info
 from .ingredient import Ingredient, check_command
 from .printing import first_line, format_config, use_color
+from .redaction import redact_credentials
 from .registry import Sink, registered_sinks
 from .run import Run
 from .settings import SETTINGS
@@ -209,7 +210,7 @@ class Experiment(Ingredient):
             _check_clean(experiment_info)
         meta = {
             "command": command_name,
-            "options": {f"--{key}": value for key, value in options.items()},
+            "options": redact_credentials({f"--{key}": value for key, value in options.items()}),
             "config_updates": prepared.updates,
             "named_configs": list(named_configs),
             **dict(meta_info or {}),

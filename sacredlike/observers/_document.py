@@ -48,10 +48,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ..dependencies import file_md5
 from ..errors import SinkError, SinkRejected, SinkUnavailable
 from ..record import RunRecord
+from ..redaction import redact_credentials
 from ..serialize import flatten
-from ._sink_tools import RetryPolicy, file_md5, redact_credentials
+from ._sink_tools import RetryPolicy
 from .base import RunObserver
 
 log = logging.getLogger(__name__)

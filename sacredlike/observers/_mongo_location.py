@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import CommandLineError
-from ._sink_tools import redact_credentials
+from ..redaction import redact_credentials
 
 _NAME = r"[A-Za-z0-9_-]+"
 _PLAIN_FORM = re.compile(

@@ -20,10 +20,10 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from ..errors import SinkRejected, SinkUnavailable
+from ..redaction import redact_credentials
 from ..registry import Sink
 from ._document import DocumentStore, MetricPart
 from ._mongo_location import MongoTarget
-from ._sink_tools import redact_credentials
 
 DEFAULT_TIMEOUT_MS = 5000
 ID_ATTEMPTS = 100

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import exc
 
+from ..dependencies import file_md5
 from ..errors import SinkRejected, SinkUnavailable
 from . import _rows_schema as tables
 from ._rows_engine import exclusive, json_safe, translate
@@ -255,15 +256,6 @@ def canonical_int(value: Any) -> int | None:
     if isinstance(value, str) and value.isdigit() and str(int(value)) == value:
         return int(value)
     return None
-
-
-def file_md5(path: str) -> str:
-    """The md5 hex digest of a file, read in chunks."""
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        while block := handle.read(tables.CHUNK_SIZE):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _store_file(conn: sa.Connection, chunks: sa.Table, key: int, path: str) -> dict[str, Any]:

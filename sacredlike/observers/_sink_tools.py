@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import random
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from ..errors import SinkUnavailable
 
@@ -49,26 +46,3 @@ class RetryPolicy:
                 log.info("%s failed (%s); retrying in %.1f s", what, exc, delay)
                 time.sleep(delay * random.uniform(0.8, 1.2))
         return action()
-
-
-_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:@/\s]*):[^@/\s]*@")
-
-
-def redact_credentials(value: Any) -> Any:
-    """``value`` with the password of every ``scheme://user:password@`` URL replaced by ***."""
-    if isinstance(value, str):
-        return _CREDENTIALS.sub(r"\g<scheme>\g<user>:***@", value)
-    if isinstance(value, dict):
-        return {k: redact_credentials(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_credentials(v) for v in value]
-    return value
-
-
-def file_md5(path: str | os.PathLike) -> str:
-    """Hex md5 of a file's content, read in chunks."""
-    digest = hashlib.md5()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

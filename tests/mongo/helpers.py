@@ -16,7 +16,7 @@ def now() -> _dt.datetime:
 
 def ex_info(base_dir: Path, name: str = "demo", source_text: str = "print('hi')\n") -> dict:
     """An experiment description with one real source file under ``base_dir``."""
-    from sacredlike.observers._sink_tools import file_md5
+    from sacredlike.dependencies import file_md5
 
     source = base_dir / "exp.py"
     source.write_text(source_text)

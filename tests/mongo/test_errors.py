@@ -7,8 +7,8 @@ from pymongo import errors
 
 from sacredlike.errors import SinkRejected, SinkUnavailable
 from sacredlike.observers._document import MetricPart
-from sacredlike.observers._sink_tools import redact_credentials
 from sacredlike.observers.mongo import driver_errors
+from sacredlike.redaction import redact_credentials
 
 from .helpers import Beats, now, start
 
