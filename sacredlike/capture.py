@@ -156,6 +156,7 @@ class FdCapture(OutputCapture):
     """Redirects file descriptors 1 and 2 into a pipe read by a background thread."""
 
     join_timeout = 2.0  # a subprocess still holding the pipe must not hang the run's end
+    _reader: threading.Thread | None = None
 
     def start(self) -> None:
         """Redirect fds 1 and 2 and start the reader thread."""
@@ -206,14 +207,17 @@ class FdCapture(OutputCapture):
         _flush_std_streams()
 
     def stop(self) -> None:
-        """Restore fds 1 and 2 and wait for the reader to copy what is left."""
+        """Restore fds 1 and 2 and wait for the reader to copy what is left (once)."""
+        if self._reader is None:
+            return
         _flush_std_streams()
         sys.stdout, sys.stderr = self._saved_streams
         saved_out, saved_err = self._saved_fds
         os.dup2(saved_out, 1)
         os.dup2(saved_err, 2)
-        self._reader.join(self.join_timeout)
-        if self._reader.is_alive():
+        reader, self._reader = self._reader, None
+        reader.join(self.join_timeout)
+        if reader.is_alive():
             _log.warning(
                 "output capture: a subprocess still holds the run's stdout; its later output "
                 "is shown but not recorded"

@@ -18,7 +18,7 @@ from typing import IO, Any
 from .capture import make_capture
 from .captured import CapturedFunction
 from .dispatch import Dispatcher
-from .errors import SacredInterrupt
+from .errors import ObserverError, SacredInterrupt
 from .heartbeat import Heartbeat
 from .metrics_logger import MetricsLogger
 from .settings import SETTINGS
@@ -198,43 +198,55 @@ class Run:
             function.bind_run(self, self.config)
         heartbeat = Heartbeat(self._beat, self.beat_interval, tick=self._metrics.collect)
         heartbeat.start()
-        restore_sigterm = _raise_on_sigterm()
+        sigterm = _SigTermGuard()
+        outcome: BaseException | None = None
         try:
             for hook in self._pre_run_hooks:
                 hook()
             self.result = self.main_function(*args)
             for hook in self._post_run_hooks:
                 hook()
-            self._end(heartbeat)
-            self._dispatcher.raise_deferred()
-        except (KeyboardInterrupt, SacredInterrupt) as interrupt:
-            self._end(heartbeat)
-            self.status = str(getattr(interrupt, "STATUS", RunStatus.INTERRUPTED.value))
-            self.run_logger.warning("Run %r interrupted (%s)", self._id, self.status)
-            self._dispatcher.finish(
-                "interrupted_event", interrupt_time=self.stop_time, status=self.status
-            )
-            raise
         except BaseException as error:
+            outcome = error
+        sigterm.defer()  # a SIGTERM from now on waits until the run is stored
+        try:
             self._end(heartbeat)
-            self.status = RunStatus.FAILED.value
-            self.fail_trace = traceback.format_exception(error)
-            self.run_logger.error("Run %r failed: %s", self._id, error)
-            self._dispatcher.finish(
-                "failed_event", fail_time=self.stop_time, fail_trace=self.fail_trace
-            )
-            raise
-        else:
+            if outcome is None:
+                try:
+                    self._dispatcher.raise_deferred()
+                except ObserverError as error:
+                    outcome = error
+            self._report(outcome)
+        finally:
+            sigterm.restore()
+            for function in self._captured_functions:
+                function.bind_run(None, {})
+        if outcome is not None:
+            raise outcome
+        return self.result
+
+    def _report(self, outcome: BaseException | None) -> None:
+        """Set the final status and send the terminal event for ``outcome``."""
+        assert self._dispatcher is not None and self.start_time and self.stop_time
+        if outcome is None:
             self.status = RunStatus.COMPLETED.value
             self.run_logger.info(
                 "Completed run %r after %s", self._id, self.stop_time - self.start_time
             )
             self._dispatcher.finish("completed_event", stop_time=self.stop_time, result=self.result)
-        finally:
-            restore_sigterm()
-            for function in self._captured_functions:
-                function.bind_run(None, {})
-        return self.result
+        elif isinstance(outcome, (KeyboardInterrupt, SacredInterrupt)):
+            self.status = str(getattr(outcome, "STATUS", RunStatus.INTERRUPTED.value))
+            self.run_logger.warning("Run %r interrupted (%s)", self._id, self.status)
+            self._dispatcher.finish(
+                "interrupted_event", interrupt_time=self.stop_time, status=self.status
+            )
+        else:
+            self.status = RunStatus.FAILED.value
+            self.fail_trace = traceback.format_exception(outcome)
+            self.run_logger.error("Run %r failed: %s", self._id, outcome)
+            self._dispatcher.finish(
+                "failed_event", fail_time=self.stop_time, fail_trace=self.fail_trace
+            )
 
     def _start_arguments(self) -> dict[str, Any]:
         return {
@@ -293,15 +305,40 @@ class Run:
             torch.manual_seed(seed)
 
 
-def _raise_on_sigterm() -> Callable[[], None]:
-    """Turn SIGTERM into :class:`SigTermInterrupt` in the main thread; return the undo."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
+class _SigTermGuard:
+    """Turns SIGTERM into :class:`SigTermInterrupt` while main runs (main thread only).
 
-    def handler(signum: int, frame: Any) -> None:
+    Once main has ended, :meth:`defer` makes a SIGTERM wait: :meth:`restore` puts the previous
+    handler back and, if one arrived meanwhile, delivers it then, after the run is stored.
+    """
+
+    def __init__(self) -> None:
+        self._active = threading.current_thread() is threading.main_thread()
+        self._received = False
+        self._previous: Any = None
+        if self._active:
+            self._previous = signal.signal(signal.SIGTERM, self._interrupt)
+
+    @staticmethod
+    def _interrupt(signum: int, frame: Any) -> None:
         raise SigTermInterrupt("received SIGTERM")
 
-    previous = signal.signal(signal.SIGTERM, handler)
-    if previous is None:  # installed from C code: nothing Python can put back but the default
-        previous = signal.SIG_DFL
-    return lambda: signal.signal(signal.SIGTERM, previous)
+    def _remember(self, signum: int, frame: Any) -> None:
+        self._received = True
+        logging.getLogger(__name__).warning("SIGTERM received; finishing the run record first")
+
+    def defer(self) -> None:
+        """From now on, remember a SIGTERM instead of raising."""
+        if self._active:
+            signal.signal(signal.SIGTERM, self._remember)
+
+    def restore(self) -> None:
+        """Put the previous handler back; deliver a SIGTERM that arrived while deferred."""
+        if not self._active:
+            return
+        # a handler installed from C code reads back as None: the default is all we can restore
+        signal.signal(
+            signal.SIGTERM, self._previous if self._previous is not None else signal.SIG_DFL
+        )
+        if self._received:
+            signal.raise_signal(signal.SIGTERM)

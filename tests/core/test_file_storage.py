@@ -415,3 +415,40 @@ def test_heartbeat_reaches_run_json_while_running(storage_ex, tmp_path):
 
     storage_ex.run(options={**FAST, "--beat-interval": 0.1})
     assert len(set(seen)) >= 2  # run.json shows a moving heartbeat during the run
+
+
+def test_sigterm_while_the_run_is_being_stored_waits_until_it_is_stored(tmp_path):
+    script = tmp_path / "slow_store.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import os, signal, time
+            from sacredlike import Experiment
+            from sacredlike.observers import FileStorageObserver, RunObserver
+
+            class SlowToFinish(RunObserver):
+                priority = 50  # called before the file storage stores the end
+
+                def completed_event(self, stop_time, result):
+                    os.kill(os.getpid(), signal.SIGTERM)  # arrives while the run is stored
+                    time.sleep(0.2)
+
+            ex = Experiment("stored_first", save_git_info=False)
+            ex.observers.extend([SlowToFinish(), FileStorageObserver(os.environ["RUNS"])])
+            ex.main(lambda: 42)
+            ex.run(options={"--capture": "no"})
+            print("not reached: the deferred SIGTERM ends the process")
+            """
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        env={"RUNS": str(tmp_path / "runs"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == -15, done.stderr
+    assert "not reached" not in done.stdout
+    entry = _json(tmp_path / "runs" / "1" / "run.json")
+    assert entry["status"] == "COMPLETED" and entry["result"] == 42
