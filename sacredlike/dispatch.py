@@ -99,9 +99,12 @@ class Dispatcher:
         bounded); each goes to every observer before the next batch is made.
         """
         with self._lock:
+            delivered = False
             for new_points in metric_batches:
                 self._deliver_metrics(new_points, info)
-            self._deliver_metrics({}, info)  # backlogs of observers that failed before
+                delivered = True
+            if not delivered:  # no new points: still retry what an observer missed before
+                self._deliver_metrics({}, info)
             for observer in self.observers:
                 self._call(
                     observer,
