@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..suggest import did_you_mean
-from .paths import iterate_flattened
+from .paths import get_by_dotted_path, iterate_flattened
 
 _MISSING = object()
 
@@ -67,7 +67,7 @@ def mark_changes(summary: ConfigSummary, changes: Mapping) -> None:
         if old is _MISSING:
             summary.added.add(path)
             continue
-        new = _at(changes, owner)
+        new = get_by_dotted_path(changes, owner)
         if not _equal(old, new):
             summary.modified.add(owner)
             if type_changed(old, new):
@@ -85,13 +85,6 @@ def _defined_value(defined: Mapping, path: str) -> tuple[str, Any]:
             return path, _MISSING
         node = node[part]
     return path, node
-
-
-def _at(tree: Mapping, path: str) -> Any:
-    node: Any = tree
-    for part in path.split("."):
-        node = node[part]
-    return node
 
 
 def _equal(old: Any, new: Any) -> bool:
@@ -132,7 +125,7 @@ def update_problems(
         owner = next((p for p in _prefixes(path) if p in summary.typechanged), None)
         if owner is not None:
             _, old = _defined_value(summary.defined, owner)
-            new = _at(summary.config, owner)
+            new = get_by_dotted_path(summary.config, owner)
             problems.append(
                 f"config key {owner!r} changes type from {type_name(old)} ({old!r}) to "
                 f"{type_name(new)} ({new!r})"
