@@ -23,7 +23,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .paths import get_by_dotted_path, recursive_update, set_by_dotted_path
+from .paths import copy_nested, get_by_dotted_path, recursive_update, set_by_dotted_path
 from .summary import ConfigSummary, mark_changes
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def merge_at(tree: dict, prefix: str, values: Mapping) -> None:
     if isinstance(existing, dict):
         recursive_update(existing, values)
     else:
-        set_by_dotted_path(tree, prefix, recursive_update({}, values))
+        set_by_dotted_path(tree, prefix, copy_nested(values))
 
 
 def assemble_config(

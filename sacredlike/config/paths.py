@@ -34,13 +34,14 @@ def recursive_update(target: dict, updates: Mapping) -> dict:
         if isinstance(value, Mapping) and isinstance(target.get(key), dict):
             recursive_update(target[key], value)
         else:
-            target[key] = _copy_nested(value)
+            target[key] = copy_nested(value)
     return target
 
 
-def _copy_nested(value: Any) -> Any:
+def copy_nested(value: Any) -> Any:
+    """``value`` with every nested mapping copied into a new dict (other values are shared)."""
     if isinstance(value, Mapping):
-        return {k: _copy_nested(v) for k, v in value.items()}
+        return {k: copy_nested(v) for k, v in value.items()}
     return value
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from ..errors import ConfigError
-from .paths import recursive_update
+from .paths import copy_nested, recursive_update
 
 
 class SourceResult(NamedTuple):
@@ -41,8 +41,8 @@ class _ScopeLocals(dict):
         for key, value in fixed.items():
             earlier = preset.get(key)
             if isinstance(earlier, Mapping) and isinstance(value, Mapping):
-                value = recursive_update(_fresh(earlier), value)
-            dict.__setitem__(self, key, _fresh(value))
+                value = recursive_update(copy_nested(earlier), value)
+            dict.__setitem__(self, key, copy_nested(value))
 
     def __setitem__(self, key: str, value: Any) -> None:
         if key not in self._fixed:
@@ -51,10 +51,6 @@ class _ScopeLocals(dict):
         self.overridden[key] = value
         if isinstance(value, dict) and isinstance(self._fixed[key], Mapping):
             dict.__setitem__(self, key, recursive_update(dict(value), self._fixed[key]))
-
-
-def _fresh(value: Any) -> Any:
-    return recursive_update({}, value) if isinstance(value, Mapping) else value
 
 
 def _is_config_value(name: str, value: Any) -> bool:
@@ -190,7 +186,7 @@ class ConfigDict:
     def __init__(self, entries: Mapping, doc: str | None = None) -> None:
         if not isinstance(entries, Mapping):
             raise ConfigError(f"a config must be a dict, got {type(entries).__name__}")
-        self.entries = recursive_update({}, entries)
+        self.entries = copy_nested(entries)
         self.docs: dict[str, str] = {}
         self.__doc__ = doc
 
@@ -200,5 +196,5 @@ class ConfigDict:
 
     def evaluate(self, fixed: Mapping | None = None, preset: Mapping | None = None) -> SourceResult:
         """The entries with ``fixed`` merged over them, and the entries themselves."""
-        values = recursive_update(recursive_update({}, self.entries), fixed or {})
-        return SourceResult(values, recursive_update({}, self.entries))
+        values = recursive_update(copy_nested(self.entries), fixed or {})
+        return SourceResult(values, copy_nested(self.entries))
