@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from .capture import CAPTURE_MODES
 from .config.paths import set_by_dotted_path
 from .errors import CommandLineError
+from .printing import first_line
 from .registry import registered_sinks
 
 
@@ -336,7 +337,7 @@ def cli_option(
         return CLIOption(
             long,
             short,
-            (function.__doc__ or "").strip().split("\n")[0],
+            first_line(function.__doc__),
             None if is_flag else option_key(long).upper(),
             apply=function,
         )
