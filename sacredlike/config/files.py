@@ -28,18 +28,19 @@ def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file not found: {str(path)!r}")
     suffix = path.suffix.lower()
-    text = path.read_text(encoding="utf-8")
+    if suffix not in CONFIG_FILE_SUFFIXES:
+        raise ConfigError(
+            f"config file {str(path)!r}: unknown type {suffix!r}; use one of "
+            f"{', '.join(CONFIG_FILE_SUFFIXES)}"
+        )
+    if suffix == ".json":
+        parse, malformed = json.loads, (ValueError,)
+    else:
+        yaml = _yaml()
+        parse, malformed = yaml.safe_load, (ValueError, yaml.YAMLError)
     try:
-        if suffix == ".json":
-            data = json.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            data = _yaml().safe_load(text)
-        else:
-            raise ConfigError(
-                f"config file {str(path)!r}: unknown type {suffix!r}; use one of "
-                f"{', '.join(CONFIG_FILE_SUFFIXES)}"
-            )
-    except (ValueError, _yaml_error()) as error:
+        data = parse(path.read_text(encoding="utf-8"))  # undecodable bytes: ValueError too
+    except malformed as error:
         raise ConfigError(f"config file {str(path)!r} is malformed: {error}") from error
     if not isinstance(data, dict):
         raise ConfigError(f"config file {str(path)!r} must hold a mapping at the top level")
@@ -62,11 +63,3 @@ def _yaml() -> Any:
     except ImportError:
         raise MissingExtra("YAML config", "yaml", "yaml") from None
     return yaml
-
-
-def _yaml_error() -> type[Exception]:
-    try:
-        import yaml
-    except ImportError:
-        return ValueError
-    return yaml.YAMLError

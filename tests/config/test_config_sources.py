@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 import pytest
 
 from sacredlike import SETTINGS, Experiment, Ingredient
 from sacredlike.config import ConfigScope
-from sacredlike.errors import CommandLineError, ConfigError
+from sacredlike.errors import CommandLineError, ConfigError, MissingExtra
 
 from .conftest import FAST
 
@@ -135,15 +136,35 @@ def test_named_config_files_json_and_yaml(ex, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
-    [(None, "config file not found"), ("[1, 2]", "must hold a mapping"), ("{", "malformed")],
+    ("name", "content", "message"),
+    [
+        ("c.json", None, "config file not found"),
+        ("c.json", b"[1, 2]", "must hold a mapping"),
+        ("c.json", b"{", "malformed"),
+        ("c.yaml", b"a: [1", "malformed"),
+        ("c.yml", b"when: 2001-13-45", "malformed"),
+        ("c.json", b'{"a": "\xff"}', "malformed"),
+    ],
 )
-def test_bad_config_files(ex, tmp_path, content, message):
-    path = tmp_path / "c.json"
+def test_bad_config_files(ex, tmp_path, name, content, message):
+    path = tmp_path / name
     if content is not None:
-        path.write_text(content)
+        path.write_bytes(content)
     with pytest.raises(ConfigError, match=message):
         ex.gather_config(named_configs=[str(path)])
+
+
+def test_add_config_refuses_a_file_of_unknown_type(ex, tmp_path):
+    (tmp_path / "c.txt").write_text("a = 1")
+    with pytest.raises(ConfigError, match=r"unknown type '\.txt'; use one of .json, .yaml"):
+        ex.add_config(str(tmp_path / "c.txt"))
+
+
+def test_yaml_without_pyyaml_names_the_extra(ex, tmp_path, monkeypatch):
+    (tmp_path / "c.yaml").write_text("a: 1\n")
+    monkeypatch.setitem(sys.modules, "yaml", None)
+    with pytest.raises(MissingExtra, match=r'pip install "sacredlike\[yaml\]"'):
+        ex.add_config(str(tmp_path / "c.yaml"))
 
 
 def test_unknown_named_config_suggests_the_closest(ex):
