@@ -272,9 +272,16 @@ class DocumentObserver(RunObserver):
                 log.warning("source file %s is missing; recorded without content", path)
                 stored.append([name, None])
                 continue
-            with open(path, "rb") as data:
-                stored.append([name, self.store.put_file(path, data, md5=md5)])
+            stored.append([name, self._put_path(path, md5)])
         return stored
+
+    def _put_path(self, path: str, md5: str) -> Any:
+        """Store the file at ``path`` under that name, once per content.
+
+        Opens the file on every call, so a retry after a failed upload reads it from the start.
+        """
+        with open(path, "rb") as data:
+            return self.store.put_file(path, data, md5=md5)
 
     # -- ordinary events -----------------------------------------------------------------
     def heartbeat_event(self, info, captured_out, beat_time, result):
@@ -312,11 +319,8 @@ class DocumentObserver(RunObserver):
     def resource_event(self, filename):
         """Store the resource file once per content and record ``[path, md5]``."""
         md5 = file_md5(filename)
-        with open(filename, "rb") as data:
-            self.beat_retry.call(
-                lambda: self.store.put_file(os.path.abspath(filename), data, md5=md5),
-                "storing a resource",
-            )
+        path = os.path.abspath(filename)
+        self.beat_retry.call(lambda: self._put_path(path, md5), "storing a resource")
         with self._state_lock:
             self.record.add_resource(filename, md5)
         self._after_event(final=False)

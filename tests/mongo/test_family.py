@@ -137,3 +137,21 @@ def test_saved_run_round_trips_through_the_default_encoding(store, tmp_path):
 def test_upload_of_an_empty_folder_is_an_error(store, tmp_path):
     with pytest.raises(FileNotFoundError, match="no saved run"):
         upload_saved_runs(tmp_path, observer_on(store, tmp_path))
+
+
+def test_a_retried_file_upload_reads_the_file_from_the_start(store, tmp_path):
+    observer = observer_on(store, tmp_path)
+    observer.beat_retry = RetryPolicy(attempts=2, first_delay=0.01)
+    start(observer, tmp_path)
+    resource = tmp_path / "data.bin"
+    resource.write_bytes(b"0123456789")
+    real_put = store.put_file
+
+    def dies_mid_upload(name, data, **options):
+        store.put_file = real_put
+        data.read(4)  # the connection drops after the first chunk went out
+        raise SinkUnavailable("connection lost mid-upload")
+
+    store.put_file = dies_mid_upload
+    observer.resource_event(filename=str(resource))
+    assert [f["data"] for f in store.files if f["name"] == str(resource)] == [b"0123456789"]
