@@ -36,6 +36,14 @@ class CapturedFunction:
         self.prefix = prefix
         self.ingredient_path = ""
         self.signature = inspect.signature(function)
+        named = [
+            parameter
+            for parameter in self.signature.parameters.values()
+            if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+        ]
+        self._names = [parameter.name for parameter in named]
+        self._fillable = [p.name for p in named if p.kind is not p.POSITIONAL_ONLY]
+        self._required = [p.name for p in named if p.default is p.empty]
         self.run: Run | None = None
         self.config: dict = {}
         self.logger: logging.Logger | None = None
@@ -56,9 +64,8 @@ class CapturedFunction:
         base = self.config_path
         return [
             f"{base}.{name}" if base else name
-            for name, parameter in self.signature.parameters.items()
+            for name in self._names
             if name not in SPECIAL_ARGUMENTS
-            and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
         ]
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
@@ -68,25 +75,15 @@ class CapturedFunction:
         bound = self.signature.bind_partial(*args, **kwargs)
         path = self.config_path
         scope = get_by_dotted_path(self.config, path, {}) if path else self.config
-        for name, parameter in self.signature.parameters.items():
-            if name in bound.arguments or parameter.kind in (
-                parameter.VAR_POSITIONAL,
-                parameter.VAR_KEYWORD,
-                parameter.POSITIONAL_ONLY,
-            ):
+        for name in self._fillable:
+            if name in bound.arguments:
                 continue
             if name in SPECIAL_ARGUMENTS:
                 if self.run is not None:
                     bound.arguments[name] = scope if name == "_config" else self._special(name)
             elif isinstance(scope, dict) and name in scope:
                 bound.arguments[name] = scope[name]
-        missing = [
-            name
-            for name, parameter in self.signature.parameters.items()
-            if name not in bound.arguments
-            and parameter.default is parameter.empty
-            and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
-        ]
+        missing = [name for name in self._required if name not in bound.arguments]
         if missing:
             where = f" under {path!r}" if path else ""
             raise TypeError(

@@ -338,3 +338,29 @@ def test_unknown_command_suggests_the_closest(ex):
     ex.main(lambda: None)
     with pytest.raises(CommandLineError, match=r"'print_confg' \(did you mean 'print_config'"):
         ex.run("print_confg")
+
+
+def test_captured_functions_fill_keyword_parameters_and_name_the_missing_ones(ex):
+    ex.add_config(a=1, b=2, c=3, opt={"lr": 0.1})
+
+    @ex.capture
+    def f(a, /, b, *rest, c, d=4, **more):
+        return a, b, c, d, rest, more
+
+    @ex.capture(prefix="opt")
+    def g(lr, momentum):
+        return lr, momentum
+
+    @ex.main
+    def main():
+        with pytest.raises(TypeError, match=r"^f\(\) is missing 'a': not passed and not in"):
+            f()  # positional-only parameters never come from the config
+        with pytest.raises(TypeError, match=r"g\(\) is missing 'momentum': .* under 'opt'$"):
+            g()
+        return f(0), f(0, 5, 6, c=7, e=8), g(momentum=0.9)
+
+    assert ex.run(options=FAST).result == (
+        (0, 2, 3, 4, (), {}),
+        (0, 5, 7, 4, (6,), {"e": 8}),
+        (0.1, 0.9),
+    )
