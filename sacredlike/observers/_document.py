@@ -287,9 +287,8 @@ class DocumentObserver(RunObserver):
     def heartbeat_event(self, info, captured_out, beat_time, result):
         """Take the beat and write what changed."""
         with self._state_lock:
-            self._user_info = flatten(info) if info else {}
             self.record.heartbeat(info or {}, beat_time, result)
-            self._set_info()
+            self._user_info = self.record.fields["info"]  # flattened; _flush adds metric refs
             self._set_output(captured_out or "")
         self._after_event(final=False)
 
