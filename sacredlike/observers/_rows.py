@@ -2,7 +2,8 @@
 
 The tables are described in :mod:`sacredlike.observers._rows_schema` (and ``docs/sql.md``);
 the statements live in :mod:`sacredlike.observers._rows_store`. This module holds the event
-logic only and imports SQLAlchemy lazily, so it loads without the ``sql`` extra.
+logic only and imports SQLAlchemy lazily, so it loads without the ``sql`` extra (the
+observer is built on an engine, so SQLAlchemy is there by then).
 
 Per event, one transaction:
 
@@ -21,24 +22,10 @@ and goes out with the next event (metrics are offered again by the dispatcher).
 
 from __future__ import annotations
 
-import importlib.util
-from types import ModuleType
 from typing import Any
 
-from ..errors import MissingExtra
 from ..record import RunRecord
 from .base import RunObserver
-
-
-def load(module: str) -> ModuleType:
-    """Import a SQLAlchemy-based module of this family (``"_rows_store"``, ...).
-
-    Raises:
-        MissingExtra: SQLAlchemy is not installed.
-    """
-    if importlib.util.find_spec("sqlalchemy") is None:
-        raise MissingExtra("sql", "sql", "sqlalchemy")
-    return importlib.import_module(f"{__package__}.{module}")
 
 
 class RowsObserver(RunObserver):
@@ -54,10 +41,11 @@ class RowsObserver(RunObserver):
     """
 
     def __init__(self, engine: Any, priority: int = 40) -> None:
-        store_module = load("_rows_store")
+        from ._rows_store import RowStore
+
         shown = engine.url.render_as_string(hide_password=True)
         self.priority = priority
-        self.store = store_module.RowStore(engine, shown)
+        self.store = RowStore(engine, shown)
         self.store.ensure_schema()
         self._record = RunRecord()
         self._key: int | None = None

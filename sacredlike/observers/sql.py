@@ -12,9 +12,23 @@ from typing import Any
 
 from ..errors import ObserverError
 from ..registry import Sink, register_sink
-from ._rows import RowsObserver, load
+from ._rows import RowsObserver
 
 __all__ = ["SqlObserver"]  # SqlReader too, loaded on first access (see __getattr__)
+
+SINK = Sink(
+    name="sql",
+    observer="sacredlike.observers.sql:SqlObserver",
+    reader="sacredlike.observers._rows_reader:RowsReader",
+    extra="sql",
+    requires=("sqlalchemy",),
+    schemes=("sqlite", "postgresql", "postgres", "mysql", "mariadb"),
+    flag="--sql",
+    short_flag="-s",
+    metavar="DB_URL",
+    help="record runs in a SQL database (SQLite, PostgreSQL, MariaDB/MySQL) at DB_URL",
+)
+"""The SQL sink as the registry knows it; :meth:`Sink.check_installed` checks SQLAlchemy."""
 
 
 class SqlObserver(RowsObserver):
@@ -45,7 +59,10 @@ class SqlObserver(RowsObserver):
         if (url is None) == (engine is None):
             raise ObserverError("SqlObserver needs exactly one of url= and engine=")
         if engine is None:
-            engine = load("_rows_engine").open_engine(url, echo=echo)
+            SINK.check_installed()
+            from ._rows_engine import open_engine
+
+            engine = open_engine(url, echo=echo)
         super().__init__(engine, priority=priority)
 
     @classmethod
@@ -66,25 +83,16 @@ class SqlObserver(RowsObserver):
 def __getattr__(name: str) -> Any:
     """Load ``SqlReader`` (which needs SQLAlchemy) on first access."""
     if name == "SqlReader":
-        return load("_rows_reader").RowsReader
+        SINK.check_installed()
+        from ._rows_reader import RowsReader
+
+        return RowsReader
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
+    """The module's names, ``SqlReader`` included."""
     return sorted([*globals(), "SqlReader"])
 
 
-register_sink(
-    Sink(
-        name="sql",
-        observer="sacredlike.observers.sql:SqlObserver",
-        reader="sacredlike.observers._rows_reader:RowsReader",
-        extra="sql",
-        requires=("sqlalchemy",),
-        schemes=("sqlite", "postgresql", "postgres", "mysql", "mariadb"),
-        flag="--sql",
-        short_flag="-s",
-        metavar="DB_URL",
-        help="record runs in a SQL database (SQLite, PostgreSQL, MariaDB/MySQL) at DB_URL",
-    )
-)
+register_sink(SINK)
