@@ -16,9 +16,10 @@ from typing import Any, NoReturn
 
 from .capture import CAPTURE_MODES
 from .config.paths import set_by_dotted_path
-from .errors import CommandLineError
+from .errors import CommandLineError, MissingExtra, SacredlikeError
 from .printing import first_line
-from .registry import registered_sinks
+from .registry import Sink, registered_sinks
+from .suggest import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,11 @@ class CLIOption:
     def key(self) -> str:
         """The key of this option in ``options`` dicts."""
         return option_key(self.long)
+
+    @property
+    def flags(self) -> list[str]:
+        """Every spelling of the option: short, long, then aliases."""
+        return [flag for flag in (self.short, self.long, *self.aliases) if flag]
 
 
 def option_key(name: str) -> str:
@@ -198,6 +204,11 @@ def parse_updates(tokens: Iterable[str]) -> tuple[dict[str, Any], list[str]]:
     return updates, named
 
 
+def _core_options(extra: Sequence[CLIOption] = ()) -> dict[str, CLIOption]:
+    """Core options and ``extra`` by key: those known without loading the sink registry."""
+    return {option.key: option for option in (*CORE_OPTIONS, *extra)}
+
+
 def all_options(extra: Sequence[CLIOption] = ()) -> list[CLIOption]:
     """Core options, every registered sink's flag, then ``extra``."""
     options = list(CORE_OPTIONS)
@@ -213,6 +224,64 @@ def all_options(extra: Sequence[CLIOption] = ()) -> list[CLIOption]:
             )
     options.extend(extra)
     return options
+
+
+def check_options(options: Mapping[str, Any], extra: Sequence[CLIOption] = ()) -> dict[str, Any]:
+    """``options`` by key (``beat_interval``), string values converted as on the command line.
+
+    Options that are False or None are left out. The sink registry is loaded only when an
+    option is neither a core option nor in ``extra``.
+
+    Raises:
+        CommandLineError: an unknown option, or a value its option cannot convert.
+    """
+    known = _core_options(extra)
+    if any(option_key(name) not in known for name in options):
+        known = {option.key: option for option in all_options(extra)}
+    checked = {}
+    for name, value in options.items():
+        key = option_key(name)
+        if key not in known:
+            raise CommandLineError(
+                f"unknown option {key!r}{did_you_mean(key, known)}; known options: "
+                f"{', '.join(sorted(known))}"
+            )
+        option = known[key]
+        if isinstance(value, str) and option.metavar is not None:
+            try:
+                value = option.convert(value)
+            except (argparse.ArgumentTypeError, ValueError) as error:
+                raise CommandLineError(f"{option.long}: {error}") from None
+        if value not in (None, False):
+            checked[key] = value
+    return checked
+
+
+def sink_observers(options: Mapping[str, Any], extra: Sequence[CLIOption] = ()) -> list[Any]:
+    """The observers the sink flags among checked ``options`` ask for, in registry order.
+
+    Raises:
+        CommandLineError: a flag's value is not a location its sink understands.
+        MissingExtra: a sink's library is not installed.
+    """
+    if options.keys() <= _core_options(extra).keys():
+        return []
+    return [
+        _observer_from_flag(sink, str(options[option_key(sink.flag)]))
+        for sink in registered_sinks()
+        if sink.flag and option_key(sink.flag) in options
+    ]
+
+
+def _observer_from_flag(sink: Sink, value: str) -> Any:
+    """The observer a sink flag asks for; a bad value becomes one clear error naming the flag."""
+    flags = "/".join(flag for flag in (sink.short_flag, sink.flag) if flag)
+    try:
+        return sink.observer_from_flag(value)
+    except MissingExtra:
+        raise
+    except (SacredlikeError, ValueError, OSError) as error:
+        raise CommandLineError(f"{flags} {value!r}: {error}") from error
 
 
 class _Parser(argparse.ArgumentParser):
@@ -247,7 +316,7 @@ def build_parser(
     parser.add_argument("command", nargs="?", help="command to run (default: the main function)")
     owners: dict[str, str] = {}
     for option in options:
-        flags = [f for f in (option.short, option.long, *option.aliases) if f]
+        flags = option.flags
         for flag in flags:
             if flag in owners:
                 raise CommandLineError(
@@ -288,7 +357,7 @@ def parse_command_line(
             raise CommandLineError("help takes at most one command name")
         return ParsedCommandLine(command=arguments[1] if len(arguments) > 1 else None, help=True)
     before, with_tokens, after = _split_with(arguments)
-    options = all_options(extra_options)
+    options = _options_for(before + after, extra_options)
     parser = build_parser(prog, commands, options)
     namespace = parser.parse_args(before + after)
     if namespace.command == "help":
@@ -305,6 +374,21 @@ def parse_command_line(
         named_configs=named,
         options=given,
     )
+
+
+def _options_for(arguments: list[str], extra: Sequence[CLIOption]) -> list[CLIOption]:
+    """The core options, or all options when the sink flags may matter.
+
+    They may when the experiment has ``extra`` options (their flags must not clash with a
+    sink's) or when a flag-like argument is not a core flag (a sink flag, ``-h``, a typo,
+    ``-Cno``); only then is the sink registry loaded.
+    """
+    known = {flag for option in CORE_OPTIONS for flag in option.flags}
+    if extra or any(
+        arg.startswith("-") and arg.partition("=")[0] not in known for arg in arguments
+    ):
+        return all_options(extra)
+    return list(CORE_OPTIONS)
 
 
 def _split_with(arguments: list[str]) -> tuple[list[str], list[str], list[str]]:
@@ -351,10 +435,12 @@ __all__ = [
     "ParsedCommandLine",
     "all_options",
     "build_parser",
+    "check_options",
     "cli_option",
     "log_level",
     "option_key",
     "parse_command_line",
     "parse_update_value",
     "parse_updates",
+    "sink_observers",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import copy
 import inspect
 import logging
@@ -17,12 +16,12 @@ from typing import Any
 from .builtin_commands import BUILTIN_COMMANDS, BuiltinCommand, CommandContext
 from .captured import CapturedFunction
 from .commandline import (
-    CORE_OPTIONS,
     CLIOption,
     all_options,
     build_parser,
-    option_key,
+    check_options,
     parse_command_line,
+    sink_observers,
 )
 from .config import iterate_flattened, read_only, recursive_update, set_by_dotted_path
 from .config.summary import ConfigSummary, update_problems
@@ -40,17 +39,14 @@ from .errors import (
     MissingExtra,
     ObserverError,
     SacredInterrupt,
-    SacredlikeError,
     UnknownSink,
 )
 from .host_info import host_info
 from .ingredient import Ingredient, check_command
 from .printing import first_line, format_config, use_color
 from .redaction import redact_credentials
-from .registry import Sink, registered_sinks
 from .run import Run
 from .settings import SETTINGS
-from .suggest import did_you_mean
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 _USER_ERRORS = (CommandLineError, ConfigError, MissingExtra, UnknownSink)
@@ -220,7 +216,7 @@ class Experiment(Ingredient):
                 meta[key] = options[key]
         if builtin is None:
             main_function: Callable[..., Any] = self.gather_commands()[command_name]
-            observers = [*self.observers, *self._observers_from_options(options)]
+            observers = [*self.observers, *sink_observers(options, self.additional_cli_options)]
         else:
             main_function = builtin.bind(CommandContext(self, summary, prepared.arguments))
             observers = []
@@ -258,7 +254,7 @@ class Experiment(Ingredient):
             )
         check_command(command_name, [*commands, *BUILTIN_COMMANDS])
         builtin = self._builtin(command_name)
-        options = self._check_options(options or {})
+        options = check_options(options or {}, self.additional_cli_options)
         updates = _nested_updates(config_updates or {})
         arguments = {
             key: updates.pop(key) for key in (builtin.takes if builtin else ()) if key in updates
@@ -282,40 +278,6 @@ class Experiment(Ingredient):
         return _Prepared(
             command_name, builtin, options, updates, arguments, summary, run_logger, functions
         )
-
-    def _check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
-        """Options by key (``beat_interval``), string values converted as on the command line."""
-        known = {option.key: option for option in (*CORE_OPTIONS, *self.additional_cli_options)}
-        if any(option_key(name) not in known for name in options):
-            # sink flags: loading the registry imports the sink modules, so only when needed
-            known = {option.key: option for option in all_options(self.additional_cli_options)}
-        checked = {}
-        for name, value in options.items():
-            key = option_key(name)
-            if key not in known:
-                raise CommandLineError(
-                    f"unknown option {key!r}{did_you_mean(key, known)}; known options: "
-                    f"{', '.join(sorted(known))}"
-                )
-            option = known[key]
-            if isinstance(value, str) and option.metavar is not None:
-                try:
-                    value = option.convert(value)
-                except (argparse.ArgumentTypeError, ValueError) as error:
-                    raise CommandLineError(f"{option.long}: {error}") from None
-            if value not in (None, False):
-                checked[key] = value
-        return checked
-
-    def _observers_from_options(self, options: Mapping[str, Any]) -> list[Any]:
-        core = {option.key for option in (*CORE_OPTIONS, *self.additional_cli_options)}
-        if set(options) <= core:
-            return []
-        return [
-            _observer_from_flag(sink, str(options[option_key(sink.flag)]))
-            for sink in registered_sinks()
-            if sink.flag and option_key(sink.flag) in options
-        ]
 
     def _apply_options(self, run: Run, options: Mapping[str, Any], command_name: str) -> None:
         if "beat_interval" in options:
@@ -480,17 +442,6 @@ class _Prepared:
     summary: ConfigSummary
     logger: logging.Logger
     captured_functions: list[CapturedFunction]
-
-
-def _observer_from_flag(sink: Sink, value: str) -> Any:
-    """The observer a sink flag asks for; a bad value becomes one clear error naming the flag."""
-    flags = "/".join(flag for flag in (sink.short_flag, sink.flag) if flag)
-    try:
-        return sink.observer_from_flag(value)
-    except MissingExtra:
-        raise
-    except (SacredlikeError, ValueError, OSError) as error:
-        raise CommandLineError(f"{flags} {value!r}: {error}") from error
 
 
 def _exit_with_message(prog: str, error: BaseException, status: int) -> Any:

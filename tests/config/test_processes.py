@@ -176,3 +176,19 @@ def test_enforce_clean_refuses_a_dirty_tree(basic, tmp_path):
 def test_enforce_clean_outside_git(basic):
     done = basic("-e")
     assert done.returncode == 2 and "not in a git repository" in done.stderr
+
+
+def test_sink_registry_is_loaded_only_for_sink_flags(script):
+    run = script(
+        """
+        import sys
+        from sacredlike import Experiment
+
+        ex = Experiment("lean")
+        ex.main(lambda: None)
+        ex.run_commandline()
+        print("mongo sink loaded:", "sacredlike.observers.mongo" in sys.modules)
+        """
+    )
+    assert "loaded: False" in run("-u", "-C", "no", "-c", "fast").stdout
+    assert "loaded: True" in run("-C", "no", "-F", "runs").stdout
