@@ -25,7 +25,6 @@ from sqlalchemy.pool import StaticPool
 
 from ..errors import MissingExtra, ObserverError, SinkError, SinkRejected, SinkUnavailable
 
-INSTALL_HINT = 'pip install "sacredlike[sql]"'
 _DEFAULT_DRIVERS = {
     "postgresql": "postgresql+psycopg",
     "postgres": "postgresql+psycopg",
@@ -170,17 +169,15 @@ def exclusive(engine: sa.Engine) -> Iterator[sa.Connection]:
         finally:
             if backend in _MYSQL and not conn.invalidated:
                 conn.rollback()
-                conn.execute(sa.text("SELECT RELEASE_LOCK(CONCAT(:name, DATABASE()))"), _lock(0))
+                release = sa.text("SELECT RELEASE_LOCK(CONCAT(:name, DATABASE()))")
+                conn.execute(release, {"name": _LOCK_NAME})
                 conn.commit()
-
-
-def _lock(timeout: int) -> dict[str, Any]:
-    return {"name": _LOCK_NAME, "timeout": timeout}
 
 
 def _mysql_get_lock(conn: sa.Connection) -> None:
     got = conn.execute(
-        sa.text("SELECT GET_LOCK(CONCAT(:name, DATABASE()), :timeout)"), _lock(LOCK_TIMEOUT)
+        sa.text("SELECT GET_LOCK(CONCAT(:name, DATABASE()), :timeout)"),
+        {"name": _LOCK_NAME, "timeout": LOCK_TIMEOUT},
     ).scalar()
     conn.commit()
     if got != 1:
