@@ -234,7 +234,7 @@ class Experiment(Ingredient):
             captured_out_filter=self.captured_out_filter,
         )
         run.info.update(info or {})
-        self._apply_options(run, options, command_name)
+        self._apply_options(run, prepared)
         return run
 
     def _prepare(
@@ -279,20 +279,21 @@ class Experiment(Ingredient):
             command_name, builtin, options, updates, arguments, summary, run_logger, functions
         )
 
-    def _apply_options(self, run: Run, options: Mapping[str, Any], command_name: str) -> None:
+    def _apply_options(self, run: Run, prepared: _Prepared) -> None:
+        options = prepared.options
         if "beat_interval" in options:
             run.beat_interval = float(options["beat_interval"])
         if "capture" in options:
             run.capture_mode = options["capture"]
         if "id" in options:
             run._id = options["id"]
-        builtin = self._builtin(command_name) is not None
+        builtin = prepared.builtin is not None
         if builtin:
             run.capture_mode = "no"
         run.unobserved = (
             bool(options.get("unobserved"))
             or builtin
-            or command_name in self.unobserved_command_names()
+            or prepared.command in self.unobserved_command_names()
         )
         run.queue_only = bool(options.get("queue"))
         run.debug = bool(options.get("debug"))
