@@ -60,9 +60,7 @@ class MongoReader(RunReader):
     def get_run(self, run_id: Any) -> StoredRun:
         """One run, with its whole captured output."""
         with driver_errors(self.where, f"reading run {run_id}"):
-            doc = self.runs.find_one({"_id": _run_key(run_id)})
-            if doc is None:
-                raise RunNotFound(f"no run {run_id!r} in {self.where}")
+            doc = self._run_document(run_id)
             run = _stored_run(doc)
             full = self.fs.find_one(
                 {"filename": f"captured_out://{self.runs.name}/{doc['_id']}"},
@@ -85,10 +83,15 @@ class MongoReader(RunReader):
             wanted["name"] = {"$in": list(names)}
         series: dict[str, MetricSeries] = {}
         with driver_errors(self.where, f"reading metrics of run {run_id}"):
-            for first in self.metrics.find(wanted):
+            firsts = list(self.metrics.find(wanted))
+            further: dict[Any, list[dict[str, Any]]] = {first["_id"]: [] for first in firsts}
+            if firsts:
+                parts = self.metrics.find({"part_of": {"$in": list(further)}}).sort("part", 1)
+                for part in parts:
+                    further[part["part_of"]].append(part)
+            for first in firsts:
                 metric = series.setdefault(first["name"], MetricSeries(first["name"]))
-                parts = self.metrics.find({"part_of": first["_id"]}).sort("part", 1)
-                for doc in [first, *parts]:
+                for doc in [first, *further[first["_id"]]]:
                     metric.steps.extend(doc.get("steps", []))
                     metric.values.extend(doc.get("values", []))
                     metric.timestamps.extend(doc.get("timestamps", []))
@@ -96,13 +99,19 @@ class MongoReader(RunReader):
 
     def get_artifact(self, run_id: Any, name: str) -> bytes:
         """The content of artifact ``name`` of the run."""
-        run = self.get_run(run_id)
         with driver_errors(self.where, f"reading artifact {name}"):
-            doc = self.runs.find_one({"_id": run.id}, {"artifacts": 1}) or {}
+            doc = self._run_document(run_id, {"artifacts": 1})
             for entry in doc.get("artifacts", []):
                 if entry.get("name") == name:
                     return self.fs.get(entry["file_id"]).read()
         raise FileNotFoundError(f"run {run_id!r} has no artifact {name!r}")
+
+    def _run_document(self, run_id: Any, fields: dict[str, int] | None = None) -> dict[str, Any]:
+        """The raw run document (only ``fields`` when given); RunNotFound if absent."""
+        doc = self.runs.find_one({"_id": _run_key(run_id)}, fields)
+        if doc is None:
+            raise RunNotFound(f"no run {run_id!r} in {self.where}")
+        return doc
 
 
 def _run_key(run_id: Any) -> Any:
@@ -132,7 +141,7 @@ def _mongo_filter(query: RunQuery) -> dict[str, Any]:
 
 
 def _stored_run(doc: dict[str, Any]) -> StoredRun:
-    doc = {key: from_bson(value) for key, value in doc.items()}
+    doc = from_bson(doc)
     return StoredRun(
         id=doc["_id"],
         experiment_name=(doc.get("experiment") or {}).get("name"),

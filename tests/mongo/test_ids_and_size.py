@@ -94,10 +94,12 @@ def test_small_parts_continue_in_further_documents(make_observer, db, reader, tm
     run_id = start(observer, tmp_path)
     beats = Beats(observer)
     for beat in range(3):
-        beats.beat(points("acc", beat * 3, 3))
+        beats.beat({**points("acc", beat * 3, 3), **points("loss", 10 + beat * 3, 3)})
     observer.completed_event(stop_time=now(), result=None)
-    first = db.metrics.find_one({"run_id": run_id})
+    first = db.metrics.find_one({"run_id": run_id, "name": "acc"})
     assert first["steps"] == [0, 1, 2, 3]
     rest = list(db.metrics.find({"part_of": first["_id"]}).sort("part", 1))
     assert [d["steps"] for d in rest] == [[4, 5, 6, 7], [8]]
-    assert reader.get_metrics(run_id)["acc"].steps == list(range(9))
+    metrics = reader.get_metrics(run_id)
+    assert metrics["acc"].steps == list(range(9))
+    assert metrics["loss"].steps == list(range(10, 19))

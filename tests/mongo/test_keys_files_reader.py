@@ -117,6 +117,8 @@ def test_artifacts_read_back_and_a_vanished_file_is_skipped(make_observer, reade
     assert reader.get_run(run_id).artifacts == ["weights.bin"]
     with pytest.raises(FileNotFoundError, match=r"gone\.txt"):
         reader.get_artifact(run_id, "gone.txt")
+    with pytest.raises(RunNotFound):
+        reader.get_artifact(run_id + 1, "weights.bin")
 
 
 def _make_runs(make_observer, tmp_path):
