@@ -159,16 +159,11 @@ class RowStore:
         self.transaction("update the run", lambda conn: conn.execute(statement))
 
     # -- metrics ------------------------------------------------------------------------
-    def add_metrics(self, run_id: str, metrics_by_name: Mapping[str, Mapping[str, Any]]) -> int:
-        """Insert every point of ``metrics_by_name`` in one bulk transaction.
-
-        Returns:
-            The number of points inserted.
-        """
+    def add_metrics(self, run_id: str, metrics_by_name: Mapping[str, Mapping[str, Any]]) -> None:
+        """Insert every point of ``metrics_by_name`` in one bulk transaction."""
         rows = list(metric_rows(run_id, metrics_by_name))
         if rows:
             self.transaction("insert metrics", lambda conn: insert_metrics(conn, rows))
-        return len(rows)
 
     # -- files --------------------------------------------------------------------------
     def add_artifact(
@@ -191,20 +186,20 @@ class RowStore:
                 chunk = tables.artifact_chunk
                 conn.execute(sa.delete(chunk).where(chunk.c.artifact_id.in_(old)))
                 conn.execute(sa.delete(owner).where(owner.c.artifact_id.in_(old)))
-            values = {"run_id": run_id, "filename": name, "content_type": content_type}
-            values["meta"] = json_safe(metadata)
+            values = {
+                "run_id": run_id,
+                "filename": name,
+                "content_type": content_type,
+                "meta": json_safe(metadata),
+            }
             key = conn.execute(sa.insert(owner).values(values)).inserted_primary_key[0]
             stored = _store_file(conn, tables.artifact_chunk, key, path)
             conn.execute(sa.update(owner).where(owner.c.artifact_id == key).values(stored))
 
         self.transaction(f"store artifact {name!r}", work)
 
-    def add_resource(self, run_id: str, path: str) -> str:
-        """Link the file at ``path`` to the run as a resource, storing it once per content.
-
-        Returns:
-            The file's md5 hex digest.
-        """
+    def add_resource(self, run_id: str, path: str) -> None:
+        """Link the file at ``path`` to the run as a resource, storing it once per content."""
         md5 = file_md5(path)
         owner = tables.resource
 
@@ -227,7 +222,6 @@ class RowStore:
                 conn.execute(sa.insert(link).values(run_id=run_id, resource_id=key))
 
         self.transaction(f"store resource {path!r}", work)
-        return md5
 
 
 # -- values ------------------------------------------------------------------------------
