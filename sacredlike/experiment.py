@@ -101,7 +101,6 @@ class Experiment(Ingredient):
         else:
             self.additional_host_info = {f.__name__: f for f in additional_host_info or ()}
         self.additional_cli_options = list(additional_cli_options or ())
-        self._info_cache: tuple[int, dict[str, Any]] | None = None
         if SETTINGS.DISCOVER_DEPENDENCIES == "imported":
             prefetch_package_index()
 
@@ -305,14 +304,9 @@ class Experiment(Ingredient):
     def get_experiment_info(self) -> dict[str, Any]:
         """``{"name", "base_dir", "sources", "dependencies", "repositories", "mainfile"}``.
 
-        Recomputed only when new modules were imported since the last call; a fresh copy is
-        returned every time, so observers may keep it.
+        Gathered anew on every call (file md5s and git state are cached where they are
+        computed, so this takes about a millisecond); observers may keep the result.
         """
-        if self._info_cache is None or self._info_cache[0] != len(sys.modules):
-            self._info_cache = (len(sys.modules), self._gather_experiment_info())
-        return copy.deepcopy(self._info_cache[1])
-
-    def _gather_experiment_info(self) -> dict[str, Any]:
         paths = set()
         dependencies = {package_version("sacredlike")}
         for ingredient in self.traverse_ingredients():
@@ -332,7 +326,7 @@ class Experiment(Ingredient):
                 repo = git_info(source.path)
                 if repo is not None and repo["commit"] not in seen:
                     seen.add(repo["commit"])
-                    repositories.append(repo)
+                    repositories.append(dict(repo))  # git_info's result is cached and shared
         return {
             "name": self.path,
             "base_dir": str(self.base_dir),

@@ -125,6 +125,24 @@ def test_print_named_configs_and_dependencies(configured, capsys):
     assert "test_commands.py" in out  # the main file of the experiment, with its md5
 
 
+def test_experiment_info_follows_sources_and_packages_added_or_edited_after_a_run(ex, tmp_path):
+    source = tmp_path / "helper.py"
+    source.write_text("a = 1\n")
+    ex.main(lambda: None)
+    ex.run(options=FAST)
+
+    def helper_md5():
+        sources = ex.get_experiment_info()["sources"]
+        return next(md5 for path, md5 in sources if path.endswith("helper.py"))
+
+    ex.add_source_file(source)
+    ex.add_package_dependency("somepkg", "1.0")
+    before = helper_md5()
+    source.write_text("a = 22\n")
+    assert helper_md5() != before
+    assert "somepkg==1.0" in ex.get_experiment_info()["dependencies"]
+
+
 def test_help_lists_commands_and_shows_one_command(configured, capsys):
     @configured.command
     def evaluate(lr, checkpoint="last.pt"):
