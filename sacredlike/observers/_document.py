@@ -577,8 +577,10 @@ def upload_saved_runs(folder: str | os.PathLike, observer: DocumentObserver) -> 
         SinkUnavailable / SinkRejected: the store failed; the folders are kept.
     """
     folder = Path(folder)
-    runs = [folder] if (folder / "run.json").is_file() else sorted(folder.glob("*/run.json"))
-    runs = [p.parent if p.name == "run.json" else p for p in runs]
+    if (folder / "run.json").is_file():
+        runs = [folder]
+    else:
+        runs = sorted(saved.parent for saved in folder.glob("*/run.json"))
     if not runs:
         raise FileNotFoundError(f"no saved run (run.json) found in {folder}")
     uploaded = []

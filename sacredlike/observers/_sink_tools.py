@@ -1,4 +1,4 @@
-"""Small tools shared by sinks: bounded retries with backoff, hiding passwords, file md5."""
+"""Bounded retries with exponential backoff for writes to a sink."""
 
 from __future__ import annotations
 
