@@ -25,14 +25,7 @@ from .commandline import (
 )
 from .config import iterate_flattened, read_only, recursive_update, set_by_dotted_path
 from .config.summary import ConfigSummary, update_problems
-from .dependencies import (
-    git_info,
-    imported_packages,
-    imported_sources,
-    package_version,
-    prefetch_package_index,
-    sources_of,
-)
+from .dependencies import prefetch_package_index
 from .errors import (
     CommandLineError,
     ConfigError,
@@ -41,6 +34,7 @@ from .errors import (
     SacredInterrupt,
     UnknownSink,
 )
+from .experiment_info import check_clean, gather_experiment_info
 from .host_info import host_info
 from .ingredient import Ingredient, check_command
 from .printing import first_line, format_config, use_color
@@ -202,7 +196,7 @@ class Experiment(Ingredient):
             experiment_info["name"] = options["name"]
         builtin = prepared.builtin
         if options.get("enforce_clean") and builtin is None:
-            _check_clean(experiment_info)
+            check_clean(experiment_info)
         meta = {
             "command": command_name,
             "options": redact_credentials({f"--{key}": value for key, value in options.items()}),
@@ -307,34 +301,7 @@ class Experiment(Ingredient):
         Gathered anew on every call (file md5s and git state are cached where they are
         computed, so this takes about a millisecond); observers may keep the result.
         """
-        paths = set()
-        dependencies = {package_version("sacredlike")}
-        for ingredient in self.traverse_ingredients():
-            paths.update(ingredient.sources)
-            dependencies.update(ingredient.dependencies)
-        if self.mainfile and os.path.isfile(self.mainfile):
-            paths.add(Path(self.mainfile))
-        if SETTINGS.DISCOVER_SOURCES == "imported":
-            paths.update(imported_sources(self.base_dir))
-        if SETTINGS.DISCOVER_DEPENDENCIES == "imported":
-            dependencies.update(imported_packages())
-        sources = sources_of(paths)
-        repositories = []
-        if self.save_git_info:
-            seen = set()
-            for source in sources:
-                repo = git_info(source.path)
-                if repo is not None and repo["commit"] not in seen:
-                    seen.add(repo["commit"])
-                    repositories.append(dict(repo))  # git_info's result is cached and shared
-        return {
-            "name": self.path,
-            "base_dir": str(self.base_dir),
-            "sources": sorted([s.relative_to(self.base_dir), s.md5] for s in sources),
-            "dependencies": sorted(dependencies),
-            "repositories": repositories,
-            "mainfile": os.path.basename(self.mainfile) if self.mainfile else None,
-        }
+        return gather_experiment_info(self)
 
     # -- command line ----------------------------------------------------------------------
     def run_commandline(self, argv: Sequence[str] | None = None) -> Run | None:
@@ -481,17 +448,6 @@ def _nested_updates(updates: Mapping) -> dict[str, Any]:
         else:
             recursive_update(nested, {key: value})
     return nested
-
-
-def _check_clean(experiment_info: Mapping[str, Any]) -> None:
-    dirty = [repo for repo in experiment_info.get("repositories", []) if repo.get("dirty")]
-    if dirty:
-        raise ConfigError(
-            "--enforce_clean: the git tree has uncommitted changes "
-            f"(commit {dirty[0]['commit'][:12]}); commit or stash them first"
-        )
-    if not experiment_info.get("repositories"):
-        raise ConfigError("--enforce_clean: the experiment's sources are not in a git repository")
 
 
 __all__ = ["Experiment", "format_user_traceback"]
