@@ -43,6 +43,7 @@ _LISTED = (
     tables.experiment.c.ex_info,
     tables.host.c.host_info,
 )
+_RUN_KEY = sa.select(tables.run.c.id)
 
 
 class RowsReader(RunReader):
@@ -128,23 +129,24 @@ class RowsReader(RunReader):
         Raises:
             RunNotFound: no run ``run_id``.
         """
-        columns = (*_LISTED, tables.run.c.captured_out)
+        statement = _runs_select((*_LISTED, tables.run.c.captured_out))
         with self._connect(f"read run {run_id!r}") as conn:
-            self._check_run(conn, run_id)
-            statement = _runs_select(columns).where(tables.run.c.run_id == str(run_id))
-            stored = _stored_run(conn.execute(statement).one())
+            stored = _stored_run(self._run_row(conn, run_id, statement))
             _attach_artifacts(conn, [stored])
         return stored
 
-    def _check_run(self, conn: sa.Connection, run_id: Any) -> None:
-        known = tables.current_version(conn) is not None and (
-            conn.execute(
-                sa.select(tables.run.c.id).where(tables.run.c.run_id == str(run_id))
-            ).first()
-            is not None
-        )
-        if not known:
+    def _run_row(self, conn: sa.Connection, run_id: Any, statement: sa.Select = _RUN_KEY) -> sa.Row:
+        """The row ``statement`` selects for run ``run_id`` (by default its ``run.id``).
+
+        Raises:
+            RunNotFound: the database holds no run ``run_id`` (or no sacredlike tables).
+        """
+        row = None
+        if tables.current_version(conn) is not None:
+            row = conn.execute(statement.where(tables.run.c.run_id == str(run_id))).first()
+        if row is None:
             raise RunNotFound(f"no run {run_id!r} in {self._shown}")
+        return row
 
     # -- metrics ------------------------------------------------------------------------
     def get_metrics(
@@ -162,7 +164,7 @@ class RowsReader(RunReader):
             statement = statement.where(m.c.name.in_(list(names)))
         series: dict[str, MetricSeries] = {}
         with self._connect(f"read the metrics of run {run_id!r}") as conn:
-            self._check_run(conn, run_id)
+            self._run_row(conn, run_id)
             for name, step, value, nonfinite, stamp in conn.execute(statement):
                 entry = series.get(name)
                 if entry is None:
@@ -189,7 +191,7 @@ class RowsReader(RunReader):
         """
         a, chunk = tables.artifact, tables.artifact_chunk
         with self._connect(f"read artifact {name!r} of run {run_id!r}") as conn:
-            self._check_run(conn, run_id)
+            self._run_row(conn, run_id)
             statement = (
                 sa.select(a.c.artifact_id, a.c.content)
                 .where(a.c.run_id == str(run_id), a.c.filename == name)
