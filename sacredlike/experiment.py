@@ -339,27 +339,10 @@ class Experiment(Ingredient):
                 parsed.named_configs,
                 options=parsed.options,
             )
-        except _USER_ERRORS as error:
+        except (KeyboardInterrupt, Exception) as error:
             if debug:
                 raise
-            _exit_with_message(prog, error, 2)
-        except ObserverError as error:
-            if debug:
-                raise
-            _exit_with_message(prog, error, 1)
-        except (KeyboardInterrupt, SacredInterrupt):
-            if debug:
-                raise
-            sys.exit(130)
-        except Exception as error:
-            if debug:
-                raise
-            sys.stderr.write(format_user_traceback(error))
-            if "-D" in argv or "--pdb" in argv:
-                import pdb
-
-                pdb.post_mortem(error.__traceback__)
-            sys.exit(1)
+            sys.exit(_report_failure(prog, error, post_mortem="-D" in argv or "--pdb" in argv))
 
     def _builtin(self, command_name: str | None) -> BuiltinCommand | None:
         """The built-in command ``command_name`` names, unless a user command overrides it."""
@@ -406,9 +389,24 @@ class _Prepared:
     captured_functions: list[CapturedFunction]
 
 
-def _exit_with_message(prog: str, error: BaseException, status: int) -> Any:
-    print(f"{prog}: error: {error}", file=sys.stderr)
-    sys.exit(status)
+def _report_failure(prog: str, error: BaseException, post_mortem: bool) -> int:
+    """Tell the user on stderr what went wrong; return the exit status.
+
+    A user mistake is one line (status 2), so is an observer that could not start the run
+    (status 1); an interrupt says nothing (status 130); any other exception prints the
+    user's frames of its traceback and, with ``post_mortem``, opens the debugger (status 1).
+    """
+    if isinstance(error, (KeyboardInterrupt, SacredInterrupt)):
+        return 130
+    if isinstance(error, (*_USER_ERRORS, ObserverError)):
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return 2 if isinstance(error, _USER_ERRORS) else 1
+    sys.stderr.write(format_user_traceback(error))
+    if post_mortem:
+        import pdb
+
+        pdb.post_mortem(error.__traceback__)
+    return 1
 
 
 def format_user_traceback(error: BaseException) -> str:

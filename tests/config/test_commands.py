@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from sacredlike import Experiment
+from sacredlike import Experiment, SacredInterrupt
 from sacredlike.config.summary import ConfigSummary
 from sacredlike.errors import CommandLineError
 from sacredlike.printing import format_config
@@ -203,3 +203,35 @@ def test_user_option_is_applied_to_the_run():
 def test_no_main_function_is_a_clear_error(ex):
     with pytest.raises(CommandLineError, match="no main function"):
         ex.run()
+
+
+class BrokenAtStart(Recorder):
+    def started_event(self, **kwargs):
+        raise ConnectionError("database down")
+
+
+@pytest.mark.parametrize(
+    ("problem", "status", "stderr"),
+    [
+        (KeyboardInterrupt, 130, ""),
+        (type("Preempted", (SacredInterrupt,), {"STATUS": "PREEMPTED"}), 130, ""),
+        ("observer", 1, "exp.py: error: observer BrokenAtStart failed in started_event: database"),
+    ],
+)
+def test_interrupts_and_observer_failures_exit_with_their_status(
+    ex, capsys, problem, status, stderr
+):
+    if problem == "observer":
+        ex.observers.append(BrokenAtStart())
+        ex.main(lambda: None)
+    else:
+
+        @ex.main
+        def main():
+            raise problem()
+
+    with pytest.raises(SystemExit) as exited:
+        ex.run_commandline(["exp.py", "-C", "no"])
+    assert exited.value.code == status
+    err = capsys.readouterr().err
+    assert err.startswith(stderr) and err.count("\n") == (1 if stderr else 0), err
