@@ -126,7 +126,9 @@ def _lock_sqlite_on_begin(engine: sa.Engine) -> None:
 
 def translate(error: exc.DBAPIError, shown_url: str, what: str) -> SinkError:
     """The sacredlike error for a driver error raised while doing ``what``."""
-    reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    cause = error.orig if error.orig is not None else error
+    lines = str(cause).strip().splitlines()
+    reason = lines[0] if lines else type(cause).__name__
     if error.connection_invalidated or isinstance(
         error, (exc.OperationalError, exc.InterfaceError)
     ):

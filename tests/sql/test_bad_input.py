@@ -116,3 +116,14 @@ def test_lock_held_elsewhere_gives_up_after_the_timeout(mariadb_db, monkeypatch)
         holder.exec_driver_sql(f"SELECT RELEASE_LOCK('{name}')")
     assert start(observer) == 1
     observer.engine.dispose()
+
+
+def test_a_driver_error_without_a_message_is_still_translated():
+    from sqlalchemy import exc
+
+    from sacredlike.observers._rows_engine import translate
+
+    lost = exc.OperationalError("SELECT 1", {}, ConnectionResetError())
+    failure = translate(lost, "sqlite:///runs.db", "update the run")
+    assert isinstance(failure, SinkUnavailable)
+    assert "could not update the run: ConnectionResetError" in str(failure)
