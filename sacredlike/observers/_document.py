@@ -29,136 +29,36 @@ buffers of metric points, pending artifacts), then :meth:`DocumentObserver._flus
 what is pending. A failed flush keeps everything pending for the next event, so a server
 that comes back resumes the heartbeats with no point lost. If the final flush still fails
 after its retries, the run is saved to ``failure_dir`` and a warning names the one-line
-command that uploads it later (:func:`upload_saved_runs`).
+command that uploads it later (:func:`upload_saved_runs`). The store interface is in
+:mod:`._document_store`, the variant that writes on a background thread in
+:mod:`._document_queued`.
 """
 
 from __future__ import annotations
 
-import abc
 import datetime as _dt
 import io
-import json
 import logging
 import mimetypes
 import os
 import shutil
 import threading
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from ..dependencies import file_md5
-from ..errors import SinkError, SinkRejected, SinkUnavailable
+from ..errors import SinkError, SinkRejected
 from ..record import RunRecord
 from ..redaction import redact_credentials
 from ..serialize import flatten
+from ._document_store import DocumentStore, MetricPart
 from ._sink_tools import RetryPolicy
 from .base import RunObserver
 
 log = logging.getLogger(__name__)
 
 FORMAT = "MongoObserver-0.7.0"
-
-
-@dataclass
-class MetricPart:
-    """One document holding a slice of a metric's points.
-
-    Attributes:
-        seed: fields the document starts with (``run_id``/``name`` or ``part_of``/``part``).
-        id: the document id, assigned by the store on the first append.
-        count: number of points the document holds.
-    """
-
-    seed: dict[str, Any]
-    id: Any = None
-    count: int = 0
-
-
-class DocumentStore(abc.ABC):
-    """Where a document observer writes: runs, metric parts and files.
-
-    Adapters translate their driver's errors into
-    :class:`~sacredlike.errors.SinkUnavailable` (retrying may help) and
-    :class:`~sacredlike.errors.SinkRejected` (it will not).
-    """
-
-    runs_name: str = "runs"
-
-    @abc.abstractmethod
-    def insert_run(self, document: dict[str, Any], run_id: Any = None) -> Any:
-        """Insert a new run document and return its id.
-
-        Args:
-            document: the fields of the run (without ``_id``).
-            run_id: the id to use; None allocates the next free number.
-
-        Raises:
-            SinkRejected: ``run_id`` is taken.
-        """
-
-    @abc.abstractmethod
-    def update_run(self, run_id: Any, fields: dict[str, Any]) -> None:
-        """Set ``fields`` (top-level names) of the run, creating the document if absent."""
-
-    @abc.abstractmethod
-    def append_points(self, batch: list[tuple[MetricPart, dict[str, list]]]) -> None:
-        """Append points (``steps``, ``values``, ``timestamps``) to parts, exactly once.
-
-        Assigns ``part.id`` to new parts. Only when every append succeeded, advances each
-        ``part.count``; after an error no count changes, and retrying the same batch later
-        must not store an append that already reached the store a second time.
-        """
-
-    @abc.abstractmethod
-    def put_file(
-        self,
-        name: str,
-        data: IO[bytes],
-        *,
-        content_type: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        md5: str | None = None,
-        replace: bool = False,
-    ) -> Any:
-        """Store a file and return its id.
-
-        Args:
-            name: the file's name in the store.
-            data: its content, read in chunks.
-            content_type / metadata: stored with the file.
-            md5: content hash; when given, an existing file with the same name and md5 is
-                reused instead of storing the content again.
-            replace: remove older files of the same name once this one is stored.
-        """
-
-    def close(self) -> None:
-        """Release the connection."""
-
-    def describe(self) -> str:
-        """A credential-free description of the store for messages."""
-        return type(self).__name__
-
-    def encode_saved(self, value: Any) -> str:
-        """Text form of a run saved to disk (must keep every type the store writes)."""
-        return json.dumps(value, default=_tag_datetime, allow_nan=True)
-
-    def decode_saved(self, text: str) -> Any:
-        """Inverse of :meth:`encode_saved`."""
-        return json.loads(text, object_hook=_untag_datetime)
-
-
-def _tag_datetime(value: Any) -> Any:
-    if isinstance(value, _dt.datetime):
-        return {"$datetime": value.isoformat()}
-    raise TypeError(f"cannot save a {type(value).__name__}")
-
-
-def _untag_datetime(obj: dict) -> Any:
-    if set(obj) == {"$datetime"}:
-        return _dt.datetime.fromisoformat(obj["$datetime"])
-    return obj
 
 
 @dataclass
@@ -590,81 +490,3 @@ def upload_saved_runs(folder: str | os.PathLike, observer: DocumentObserver) -> 
         uploaded.append(observer.record.run_id)
         shutil.rmtree(run)
     return uploaded
-
-
-class QueuedDocumentObserver(DocumentObserver):
-    """A :class:`DocumentObserver` whose writes run on a background thread.
-
-    Events only update the in-memory state and wake the writer, so a slow or absent server
-    never blocks the run. The writer retries failed writes with backoff (from
-    ``retry.first_delay`` up to ``retry.max_delay``) for as long as the run goes on; after
-    the final event, :meth:`join` waits at most ``final_timeout`` seconds for the last
-    write, then saves the run to ``failure_dir``. Only ``started_event`` and
-    ``queued_event`` write synchronously, because they must return the run id.
-
-    Attributes:
-        interval: seconds between writes when no event wakes the writer.
-        retry: backoff between failed writes (its ``attempts`` is unused).
-        final_timeout: how long :meth:`join` keeps retrying the final write.
-    """
-
-    interval = 1.0
-    retry = RetryPolicy(first_delay=0.2, max_delay=5.0)
-    final_timeout = 60.0
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._wake = threading.Event()
-        self._final_deadline: float | None = None
-        self._worker: threading.Thread | None = None
-
-    def _after_event(self, final: bool) -> None:
-        if final and self._final_deadline is None:
-            self._final_deadline = time.monotonic() + self.final_timeout
-        if self._worker is None:
-            self._worker = threading.Thread(
-                target=self._work, name=f"document-writer-{self.record.run_id}", daemon=True
-            )
-            self._worker.start()
-        self._wake.set()
-
-    def _work(self) -> None:
-        try:
-            self._write_until_final()
-        except Exception as exc:  # the thread must not die silently with the run's data
-            log.exception("the writer of run %s stopped", self.record.run_id)
-            self._save_and_warn(exc)
-
-    def _write_until_final(self) -> None:
-        delay, failing = self.retry.first_delay, False
-        while True:
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            deadline = self._final_deadline
-            try:
-                self._flush()
-            except SinkError as exc:
-                if deadline is not None and (
-                    time.monotonic() >= deadline or not isinstance(exc, SinkUnavailable)
-                ):
-                    self._final_flush(RetryPolicy(attempts=1))
-                    return
-                (log.debug if failing else log.warning)(
-                    "writing run %s failed (%s); retrying", self.record.run_id, exc
-                )
-                failing = True
-                time.sleep(delay)
-                delay = min(delay * 2, self.retry.max_delay)
-                self._wake.set()
-                continue
-            if failing:
-                log.warning("writing run %s works again", self.record.run_id)
-            delay, failing = self.retry.first_delay, False
-            if deadline is not None:
-                return
-
-    def join(self) -> None:
-        """Wait until the final write is done or the run was saved to ``failure_dir``."""
-        if self._worker is not None:
-            self._after_event(final=True)
-            self._worker.join()

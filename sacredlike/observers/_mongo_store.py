@@ -22,7 +22,7 @@ from typing import IO, Any
 from ..errors import SinkRejected, SinkUnavailable
 from ..redaction import redact_credentials
 from ..registry import Sink
-from ._document import DocumentStore, MetricPart
+from ._document_store import DocumentStore, MetricPart
 from ._mongo_location import MongoTarget
 
 DEFAULT_TIMEOUT_MS = 5000

@@ -21,7 +21,8 @@ from typing import Any
 
 from ..errors import SacredlikeError
 from ..registry import register_sink
-from ._document import DocumentObserver, QueuedDocumentObserver, upload_saved_runs
+from ._document import DocumentObserver, upload_saved_runs
+from ._document_queued import QueuedDocumentObserver
 from ._mongo_location import MongoTarget, parse_target
 from ._mongo_reader import MongoReader
 from ._mongo_store import (

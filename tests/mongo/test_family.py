@@ -13,12 +13,8 @@ from typing import IO, Any
 import pytest
 
 from sacredlike.errors import SinkUnavailable
-from sacredlike.observers._document import (
-    DocumentObserver,
-    DocumentStore,
-    MetricPart,
-    upload_saved_runs,
-)
+from sacredlike.observers._document import DocumentObserver, upload_saved_runs
+from sacredlike.observers._document_store import DocumentStore, MetricPart
 from sacredlike.observers._sink_tools import RetryPolicy
 
 from .helpers import Beats, now, points, start

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sacredlike.errors import SinkUnavailable
-from sacredlike.observers._document import MetricPart
+from sacredlike.observers._document_store import MetricPart
 from sacredlike.observers._sink_tools import RetryPolicy
 from sacredlike.observers.mongo import QueuedMongoObserver
 from tests.service_helpers import wait_until
