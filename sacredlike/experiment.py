@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -419,13 +419,12 @@ def format_user_traceback(error: BaseException) -> str:
     return "".join(summary.format())
 
 
-def _chain(summary: traceback.TracebackException) -> list[traceback.TracebackException]:
-    chain = []
+def _chain(summary: traceback.TracebackException) -> Iterator[traceback.TracebackException]:
+    """``summary`` and the exceptions it was raised from or while handling (never cyclic)."""
     node: traceback.TracebackException | None = summary
-    while node is not None and node not in chain:
-        chain.append(node)
+    while node is not None:
+        yield node
         node = node.__cause__ or node.__context__
-    return chain
 
 
 def _ensure_log_handler() -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
+import sacredlike
 from sacredlike import Experiment, SacredInterrupt
 from sacredlike.config.summary import ConfigSummary
 from sacredlike.errors import CommandLineError
@@ -235,3 +237,23 @@ def test_interrupts_and_observer_failures_exit_with_their_status(
     assert exited.value.code == status
     err = capsys.readouterr().err
     assert err.startswith(stderr) and err.count("\n") == (1 if stderr else 0), err
+
+
+def test_user_traceback_leaves_out_sacredlike_frames_of_every_chained_exception(ex):
+    from sacredlike.experiment import format_user_traceback
+
+    @ex.main
+    def main():
+        try:
+            ex.run("no_such_command")
+        except CommandLineError as error:
+            error.__context__ = RuntimeError("wrapped")  # a cycle: the chain still ends
+            error.__context__.__context__ = error
+            raise RuntimeError("wrapped") from error
+
+    with pytest.raises(RuntimeError) as caught:
+        ex.run(options=FAST)
+    text = format_user_traceback(caught.value)
+    assert "CommandLineError: unknown command 'no_such_command'" in text
+    package = str(Path(sacredlike.__file__).parent)
+    assert text.count("test_commands.py") == 3 and package not in text
