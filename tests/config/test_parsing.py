@@ -139,7 +139,14 @@ def test_update_values_are_literals_else_strings(text, value):
     assert type(parse_update_value(text)) is type(value)
 
 
-@pytest.mark.parametrize("text", ["[1, 2", "{a: 1}", "'open", '"open', "(1,"])
+@pytest.mark.parametrize("depth", [3000, 100_000])
+def test_values_too_deep_to_parse_are_strings(depth):
+    """The parser gives up with RecursionError or MemoryError (by depth); no traceback."""
+    text = "-" * depth + "1"
+    assert parse_update_value(text) == text
+
+
+@pytest.mark.parametrize("text", ["[1, 2", "{a: 1}", "'open", '"open', "(1,", "{[1]: 2}"])
 def test_malformed_literal_values_are_errors(text):
     with pytest.raises(CommandLineError, match=r"malformed value for 'key'"):
         parse_update_value(text, "key")
