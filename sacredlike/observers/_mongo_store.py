@@ -16,7 +16,7 @@ import random
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import IO, Any
 
 from ..errors import SinkRejected, SinkUnavailable
@@ -147,7 +147,7 @@ class MongoDocumentStore(DocumentStore):
     @classmethod
     def open(
         cls, target: MongoTarget, client: Any = None, runs: str = "runs", **client_kwargs: Any
-    ) -> Any:
+    ) -> MongoDocumentStore:
         """Connect to ``target`` (or use ``client``) and return the store.
 
         Args:
@@ -176,7 +176,7 @@ class MongoDocumentStore(DocumentStore):
         """The server and database, password hidden."""
         return self.where
 
-    def _errors(self, what: str) -> Any:
+    def _errors(self, what: str) -> AbstractContextManager[None]:
         return driver_errors(self.where, what)
 
     def _ensure_indexes(self) -> None:

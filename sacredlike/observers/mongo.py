@@ -15,6 +15,7 @@ Upload saved runs: ``python -m sacredlike.observers.mongo upload DIRECTORY LOCAT
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from typing import Any
@@ -69,7 +70,7 @@ class MongoObserver(DocumentObserver):
         overwrite: Any = None,
         priority: int = 30,
         client: Any = None,
-        failure_dir: str | None = None,
+        failure_dir: str | os.PathLike | None = None,
         *,
         store: MongoDocumentStore | None = None,
         **client_kwargs: Any,
@@ -101,8 +102,8 @@ class MongoObserver(DocumentObserver):
             )
             if collection_prefix:
                 raise ValueError("pass either collection or collection_prefix, not both")
-        target = MongoTarget(url or "mongodb://localhost:27017", db_name, collection_prefix)
         if store is None:
+            target = MongoTarget(url or "mongodb://localhost:27017", db_name, collection_prefix)
             store = MongoDocumentStore.open(target, client, collection, **client_kwargs)
         super().__init__(store, overwrite=overwrite, priority=priority, failure_dir=failure_dir)
         self.url = store.describe()
@@ -115,7 +116,7 @@ class MongoObserver(DocumentObserver):
         fs: Any,
         overwrite: Any = None,
         metrics_collection: Any = None,
-        failure_dir: str | None = None,
+        failure_dir: str | os.PathLike | None = None,
         priority: int = 30,
     ) -> MongoObserver:
         """Build the observer on ready pymongo objects (Sacred's signature).
