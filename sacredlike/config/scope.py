@@ -73,13 +73,14 @@ class ConfigScope:
     """
 
     def __init__(self, function: Callable[[], Any]) -> None:
+        name = getattr(function, "__name__", repr(function))
         if inspect.signature(function).parameters:
-            raise ConfigError(f"config function {function.__name__!r} must not take arguments")
+            raise ConfigError(f"config function {name!r} must not take arguments")
         try:
             source_lines, first_line = inspect.getsourcelines(function)
-        except (OSError, TypeError) as error:
+        except (OSError, TypeError) as error:  # no source file; not a plain function
             raise ConfigError(
-                f"cannot read the source of config function {function.__name__!r}: {error}"
+                f"cannot read the source of config function {name!r}: {error}"
             ) from error
         self.function = function
         self.__doc__ = function.__doc__

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
 
+import numpy
 import pytest
 
 from sacredlike import SETTINGS, Experiment, Ingredient
@@ -364,3 +366,38 @@ def test_captured_functions_fill_keyword_parameters_and_name_the_missing_ones(ex
         (0, 5, 7, 4, (6,), {"e": 8}),
         (0.1, 0.9),
     )
+
+
+def _function_without_source():
+    namespace: dict = {}
+    exec("def generated():\n    a = 1\n", namespace)
+    return namespace["generated"]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_function_without_source, "cannot read the source of config function 'generated'"),
+        (
+            lambda: functools.partial(lambda: None),
+            r"cannot read the source of config function 'functools",
+        ),
+        (lambda: lambda: None, "config source of '<lambda>' is not a function"),
+    ],
+)
+def test_config_functions_without_a_readable_body_are_refused(ex, make, message):
+    with pytest.raises(ConfigError, match=message):
+        ex.config(make())
+
+
+def test_add_config_takes_a_dict_or_keywords_but_not_both(ex):
+    with pytest.raises(ConfigError, match="a config must be a dict, got list"):
+        ex.add_config([1, 2])
+    with pytest.raises(ConfigError, match="not both"):
+        ex.add_config({"a": 1}, b=2)
+
+
+def test_updates_of_array_entries_are_compared_without_errors(ex):
+    ex.add_config(weights=numpy.array([1, 2]), same=numpy.array([3]))
+    summary = ex.gather_config({"weights": [1, 2], "same": numpy.array([3])})
+    assert summary.modified == {"weights"}  # array == list is element-wise: not comparable
