@@ -112,6 +112,21 @@ def _mariadb_admin() -> Any:
         service_missing(f"cannot connect to MariaDB as root: {error}")
 
 
+def _scratch(database: Database, drop: Callable[[], None]) -> Iterator[Database]:
+    """Yield ``database``; then close it, end its server sessions and ``drop`` it.
+
+    ``drop`` runs even when ending the sessions fails, so no scratch database is left behind.
+    """
+    try:
+        yield database
+    finally:
+        database.dispose()
+        try:
+            database.kill_connections()
+        finally:
+            drop()
+
+
 @pytest.fixture
 def postgresql_db() -> Iterator[Database]:
     """A fresh PostgreSQL schema in database ``test``."""
@@ -133,16 +148,12 @@ def postgresql_db() -> Iterator[Database]:
         f"postgresql://{user}@{PG_HOST}:{PG_PORT}/test"
         f"?options=-csearch_path%3D{name}&application_name={name}"
     )
-    database = Database("postgresql", url, kill, f"{PG_HOST}:{PG_PORT}")
-    try:
-        yield database
-    finally:
-        database.dispose()
-        try:
-            kill()
-        finally:
-            admin.execute(f"DROP SCHEMA {name} CASCADE")
-            admin.close()
+
+    def drop() -> None:
+        admin.execute(f"DROP SCHEMA {name} CASCADE")
+        admin.close()
+
+    yield from _scratch(Database("postgresql", url, kill, f"{PG_HOST}:{PG_PORT}"), drop)
 
 
 @pytest.fixture
@@ -166,18 +177,13 @@ def mariadb_db() -> Iterator[Database]:
                         raise
         return len(ids)
 
+    def drop() -> None:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE {name}")
+        admin.close()
+
     address = f"{MARIADB_HOST}:{MARIADB_PORT}"
-    database = Database("mariadb", f"mysql://root@{address}/{name}", kill, address)
-    try:
-        yield database
-    finally:
-        database.dispose()
-        try:
-            kill()
-        finally:
-            with admin.cursor() as cursor:
-                cursor.execute(f"DROP DATABASE {name}")
-            admin.close()
+    yield from _scratch(Database("mariadb", f"mysql://root@{address}/{name}", kill, address), drop)
 
 
 @pytest.fixture
