@@ -26,6 +26,7 @@ class Ingredient:
     Args:
         path: the ingredient's name; its config lives under this key of the experiment's config.
         ingredients: sub-ingredients.
+        interactive: allow use from an interactive session (accepted for compatibility).
         base_dir: directory whose imported modules count as sources (default: the main
             file's directory).
         save_git_info: record git commit, dirty flag and remote of the sources.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
@@ -25,8 +26,6 @@ class ReadOnlyDict(dict):
         return dict(self)
 
     def __deepcopy__(self, memo: dict) -> dict:
-        import copy
-
         return {k: copy.deepcopy(v, memo) for k, v in self.items()}
 
 
@@ -40,8 +39,6 @@ class ReadOnlyList(list):
         return list(self)
 
     def __deepcopy__(self, memo: dict) -> list:
-        import copy
-
         return [copy.deepcopy(v, memo) for v in self]
 
 
