@@ -39,7 +39,6 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import logging
-import mimetypes
 import os
 import shutil
 import threading
@@ -311,7 +310,6 @@ class DocumentObserver(RunObserver):
     def _flush_artifacts(self) -> None:
         while self._artifacts:
             artifact = self._artifacts[0]
-            content_type = artifact.content_type or mimetypes.guess_type(artifact.name)[0]
             try:
                 data = open(artifact.filename, "rb")  # noqa: SIM115 - closed below
             except OSError as exc:
@@ -324,7 +322,7 @@ class DocumentObserver(RunObserver):
                 file_id = self.store.put_file(
                     f"artifact://{self.store.runs_name}/{self.record.run_id}/{artifact.name}",
                     data,
-                    content_type=content_type,
+                    content_type=artifact.content_type,
                     metadata=flatten(artifact.metadata),
                 )
             with self._state_lock:

@@ -49,6 +49,8 @@ def test_completed_experiment(ex, cls, mongo_server, db_name, db, reader, tmp_pa
     assert doc["experiment"]["name"] == "mongo_e2e"
     assert all(isinstance(fid, ObjectId) for _, fid in doc["experiment"]["sources"])
     assert [a["name"] for a in doc["artifacts"]] == ["out.txt"]
+    stored = db["fs.files"].find_one({"_id": doc["artifacts"][0]["file_id"]})
+    assert stored["contentType"] == "text/plain"
     assert reader.get_metrics(1)["loss"].steps == list(range(250))
     assert reader.get_artifact(1, "out.txt") == b"result file"
     assert reader.get_run(1).config["layers"] == {"n.hidden": 3}

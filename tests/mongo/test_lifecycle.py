@@ -36,7 +36,12 @@ def test_completed_run_document(make_observer, observer_class, db, tmp_path):
     beats = Beats(observer)
     beats.beat(points("loss", 0, 3), out="epoch 1\n", info={"note": "x"}, result=None)
     observer.resource_event(filename=str(resource))
-    observer.artifact_event(name="model.json", filename=str(artifact), metadata={"epoch": 3})
+    observer.artifact_event(
+        name="model.json",
+        filename=str(artifact),
+        metadata={"epoch": 3},
+        content_type="application/json",  # the run guesses it from the name when not given
+    )
     beats.beat(points("loss", 3, 2), out="epoch 1\nepoch 2\n", info={"note": "y"})
     stopped = now()
     observer.completed_event(stop_time=stopped, result={"acc": 0.9})
