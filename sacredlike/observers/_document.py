@@ -89,6 +89,8 @@ class DocumentObserver(RunObserver):
         points_per_part: most points in one metric document.
         output_limit: most characters of captured output kept in the run document.
         beat_retry / final_retry: retries of an ordinary event's write and of the final one.
+        upload_hint: how to upload a run saved to ``failure_dir`` (``DIRECTORY`` is replaced
+            by its folder in the warning).
     """
 
     points_per_part = 100_000
