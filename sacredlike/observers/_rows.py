@@ -43,9 +43,8 @@ class RowsObserver(RunObserver):
     def __init__(self, engine: Any, priority: int = 40) -> None:
         from ._rows_store import RowStore
 
-        shown = engine.url.render_as_string(hide_password=True)
         self.priority = priority
-        self.store = RowStore(engine, shown)
+        self.store = RowStore(engine)
         self.store.ensure_schema()
         self._record = RunRecord()
         self._key: int | None = None

@@ -42,6 +42,11 @@ def mask(url: str) -> str:
     return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
+def masked_url(engine: sa.Engine) -> str:
+    """The URL of ``engine`` with its password replaced by ``***``, for messages."""
+    return engine.url.render_as_string(hide_password=True)
+
+
 def parse_url(url: str) -> sa.URL:
     """Parse a database URL, choosing our drivers when the URL names none.
 
@@ -183,10 +188,9 @@ def _mysql_get_lock(conn: sa.Connection) -> None:
     ).scalar()
     conn.commit()
     if got != 1:
-        shown = conn.engine.url.render_as_string(hide_password=True)
         raise SinkUnavailable(
-            f"SQL store {shown}: could not take the sacredlike lock within {LOCK_TIMEOUT} s "
-            "(another process holds it; is one stuck?)"
+            f"SQL store {masked_url(conn.engine)}: could not take the sacredlike lock within "
+            f"{LOCK_TIMEOUT} s (another process holds it; is one stuck?)"
         )
 
 

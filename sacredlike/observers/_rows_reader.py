@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 
 from ..errors import RunNotFound
 from . import _rows_schema as tables
-from ._rows_engine import open_engine, translated
+from ._rows_engine import masked_url, open_engine, translated
 from ._rows_store import canonical_int
 from .base import MetricSeries, RunQuery, RunReader, StoredRun
 
@@ -55,7 +55,7 @@ class RowsReader(RunReader):
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        self._shown = engine.url.render_as_string(hide_password=True)
+        self._shown = masked_url(engine)
 
     @contextmanager
     def _connect(self, what: str) -> Iterator[sa.Connection]:

@@ -24,7 +24,7 @@ from sqlalchemy import exc
 from ..dependencies import file_md5
 from ..errors import SinkRejected, SinkUnavailable
 from . import _rows_schema as tables
-from ._rows_engine import exclusive, json_safe, translate
+from ._rows_engine import exclusive, json_safe, masked_url, translate
 from ._rows_metrics import insert_metrics, metric_rows
 
 logger = logging.getLogger(__name__)
@@ -42,12 +42,11 @@ class RowStore:
 
     Args:
         engine: a SQLAlchemy engine (see :func:`~._rows_engine.open_engine`).
-        shown_url: the URL with its password masked, for messages.
     """
 
-    def __init__(self, engine: sa.Engine, shown_url: str) -> None:
+    def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        self.shown_url = shown_url
+        self.shown_url = masked_url(engine)
 
     # -- transactions -------------------------------------------------------------------
     def transaction(
