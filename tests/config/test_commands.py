@@ -10,6 +10,7 @@ import pytest
 
 import sacredlike
 from sacredlike import Experiment, SacredInterrupt
+from sacredlike.commandline import CLIOption
 from sacredlike.config.summary import ConfigSummary
 from sacredlike.errors import CommandLineError
 from sacredlike.printing import format_config
@@ -257,3 +258,12 @@ def test_user_traceback_leaves_out_sacredlike_frames_of_every_chained_exception(
     assert "CommandLineError: unknown command 'no_such_command'" in text
     package = str(Path(sacredlike.__file__).parent)
     assert text.count("test_commands.py") == 3 and package not in text
+
+
+def test_user_option_values_are_converted_and_bad_ones_named():
+    count = CLIOption("--count", None, "how many", "N", convert=int)
+    ex = Experiment("converted", additional_cli_options=[count])
+    ex.main(lambda: None)
+    assert ex.run(options={**FAST, "--count": "3"}).meta_info["options"]["--count"] == 3
+    with pytest.raises(CommandLineError, match=r"^--count: invalid literal for int\(\)"):
+        ex.run(options={**FAST, "--count": "many"})
