@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def ex() -> Experiment:
-    """A fresh experiment (runs without capturing output and with one final beat)."""
+    """A fresh experiment (run it with ``options=FAST``: no capture, one final beat)."""
     return Experiment("cfgtest")
 
 
