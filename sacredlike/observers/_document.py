@@ -196,19 +196,19 @@ class DocumentObserver(RunObserver):
     def log_metrics(self, metrics_by_name, info):
         """Buffer the new points and store them.
 
-        Points the dispatcher offers again after this method raised are recognised (it
-        offers them first) and not buffered twice.
+        Values arrive as Python numbers (``log_scalar`` converts them). Points the
+        dispatcher offers again after this method raised are recognised (it offers them
+        first) and not buffered twice.
         """
         offered: dict[str, int] = {}
         with self._state_lock:
             for name, series in metrics_by_name.items():
-                steps = list(series["steps"])
-                offered[name] = len(steps)
+                offered[name] = len(series["steps"])
                 skip = self._reoffered.get(name, 0)
                 metric = self._metrics.setdefault(name, _Metric(name))
-                metric.steps.extend(steps[skip:])
-                metric.values.extend(flatten(list(series["values"]))[skip:])
-                metric.timestamps.extend(list(series["timestamps"])[skip:])
+                metric.steps.extend(series["steps"][skip:])
+                metric.values.extend(series["values"][skip:])
+                metric.timestamps.extend(series["timestamps"][skip:])
             self._reoffered = {}
         try:
             self._after_event(final=False)
