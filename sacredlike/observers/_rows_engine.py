@@ -24,6 +24,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.pool import StaticPool
 
 from ..errors import MissingExtra, ObserverError, SinkError, SinkRejected, SinkUnavailable
+from ._rows_schema import MYSQL_DIALECTS
 
 _DEFAULT_DRIVERS = {
     "postgresql": "postgresql+psycopg",
@@ -31,7 +32,6 @@ _DEFAULT_DRIVERS = {
     "mysql": "mysql+pymysql",
     "mariadb": "mariadb+pymysql",
 }
-_MYSQL = ("mysql", "mariadb")
 _LOCK_NAME = "sacredlike"
 LOCK_TIMEOUT = 60
 """Seconds to wait for the database-wide lock before giving up (MariaDB)."""
@@ -63,7 +63,7 @@ def parse_url(url: str) -> sa.URL:
     default = _DEFAULT_DRIVERS.get(parsed.drivername)
     if default is not None:
         parsed = parsed.set(drivername=default)
-    if parsed.get_backend_name() in _MYSQL and "charset" not in parsed.query:
+    if parsed.get_backend_name() in MYSQL_DIALECTS and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     return parsed
 
@@ -83,7 +83,7 @@ def open_engine(url: str, echo: bool = False) -> sa.Engine:
         "pool_pre_ping": True,
     }
     backend = parsed.get_backend_name()
-    if backend in _MYSQL:
+    if backend in MYSQL_DIALECTS:
         options.update(isolation_level="READ COMMITTED", connect_args={"connect_timeout": 10})
     elif backend == "postgresql":
         options["connect_args"] = {"connect_timeout": 10}
@@ -168,13 +168,13 @@ def exclusive(engine: sa.Engine) -> Iterator[sa.Connection]:
                 sa.text("SELECT pg_advisory_xact_lock(hashtext(:name || current_schema()))"),
                 {"name": _LOCK_NAME},
             )
-        elif backend in _MYSQL:
+        elif backend in MYSQL_DIALECTS:
             _mysql_get_lock(conn)
         try:
             yield conn
             conn.commit()
         finally:
-            if backend in _MYSQL and not conn.invalidated:
+            if backend in MYSQL_DIALECTS and not conn.invalidated:
                 conn.rollback()
                 release = sa.text("SELECT RELEASE_LOCK(CONCAT(:name, DATABASE()))")
                 conn.execute(release, {"name": _LOCK_NAME})

@@ -55,7 +55,7 @@ def insert_metrics(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
     dialect = conn.dialect
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
         _copy(conn, rows)
-    elif dialect.name in ("mysql", "mariadb") and dialect.driver == "pymysql":
+    elif dialect.name in tables.MYSQL_DIALECTS and dialect.driver == "pymysql":
         _multirow_insert(conn, rows)
     else:
         _executemany(conn, rows)

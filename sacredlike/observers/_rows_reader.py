@@ -272,6 +272,6 @@ def _config_test(dialect: str, dotted_key: str, value: Any) -> Any:
             nested = {part: nested}
         return sa.type_coerce(config, postgresql.JSONB).contains(nested)
     path = "$" + "".join('."{}"'.format(part.replace('"', '\\"')) for part in parts)
-    if dialect in ("mysql", "mariadb"):
+    if dialect in tables.MYSQL_DIALECTS:
         return sa.func.json_contains(config, json.dumps(value), path) == 1
     return sa.func.json_extract(config, path) == value

@@ -38,7 +38,8 @@ CHUNK_SIZE = 1 << 20
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {}
 """``MIGRATIONS[v]`` upgrades a database from schema version ``v`` to ``v + 1``."""
 
-_MYSQL = ("mysql", "mariadb")
+MYSQL_DIALECTS = ("mysql", "mariadb")
+"""SQLAlchemy's names for MariaDB/MySQL (which one depends on the URL's scheme)."""
 
 
 def _json() -> sa.types.TypeEngine:
@@ -48,15 +49,15 @@ def _json() -> sa.types.TypeEngine:
 
 
 def _long_text() -> sa.types.TypeEngine:
-    return sa.Text().with_variant(mysql.LONGTEXT(), *_MYSQL)
+    return sa.Text().with_variant(mysql.LONGTEXT(), *MYSQL_DIALECTS)
 
 
 def _time() -> sa.types.TypeEngine:
-    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), *_MYSQL)
+    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), *MYSQL_DIALECTS)
 
 
 def _blob() -> sa.types.TypeEngine:
-    return sa.LargeBinary().with_variant(mysql.LONGBLOB(), *_MYSQL)
+    return sa.LargeBinary().with_variant(mysql.LONGBLOB(), *MYSQL_DIALECTS)
 
 
 def _big_key() -> sa.types.TypeEngine:
