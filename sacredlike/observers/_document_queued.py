@@ -58,7 +58,7 @@ class QueuedDocumentObserver(DocumentObserver):
             self._save_and_warn(exc)
 
     def _write_until_final(self) -> None:
-        delay, failing = self.retry.first_delay, False
+        waits, failing = self.retry.backoff(), False
         while True:
             self._wake.wait(self.interval)
             self._wake.clear()
@@ -75,13 +75,12 @@ class QueuedDocumentObserver(DocumentObserver):
                     "writing run %s failed (%s); retrying", self.record.run_id, exc
                 )
                 failing = True
-                time.sleep(delay)
-                delay = min(delay * 2, self.retry.max_delay)
+                time.sleep(next(waits))
                 self._wake.set()
                 continue
             if failing:
                 log.warning("writing run %s works again", self.record.run_id)
-            delay, failing = self.retry.first_delay, False
+            waits, failing = self.retry.backoff(), False
             if deadline is not None:
                 return
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import time
@@ -32,8 +33,12 @@ class RetryPolicy:
 
     def delays(self) -> Iterator[float]:
         """The waits between attempts (``attempts - 1`` of them)."""
+        return itertools.islice(self.backoff(), self.attempts - 1)
+
+    def backoff(self) -> Iterator[float]:
+        """Endless waits: ``first_delay``, doubled each time up to ``max_delay``."""
         delay = self.first_delay
-        for _ in range(self.attempts - 1):
+        while True:
             yield delay
             delay = min(delay * 2, self.max_delay)
 

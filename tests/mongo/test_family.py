@@ -151,3 +151,9 @@ def test_a_retried_file_upload_reads_the_file_from_the_start(store, tmp_path):
     store.put_file = dies_mid_upload
     observer.resource_event(filename=str(resource))
     assert [f["data"] for f in store.files if f["name"] == str(resource)] == [b"0123456789"]
+
+
+def test_retry_waits_double_up_to_the_cap():
+    policy = RetryPolicy(attempts=4, first_delay=0.1, max_delay=0.3)
+    assert list(policy.delays()) == [0.1, 0.2, 0.3]
+    assert list(itertools.islice(policy.backoff(), 5)) == [0.1, 0.2, 0.3, 0.3, 0.3]
