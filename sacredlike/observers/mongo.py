@@ -127,7 +127,6 @@ class MongoObserver(DocumentObserver):
             metrics_collection: the metrics collection (default ``metrics`` beside ``runs``).
             overwrite / failure_dir / priority: as for the constructor.
         """
-        SINK.check_installed()
         metrics = metrics_collection if metrics_collection is not None else runs.database["metrics"]
         servers = runs.database.client.topology_description.server_descriptions()
         hosts = ",".join(f"{host}:{port}" for host, port in servers) or "SERVER"
