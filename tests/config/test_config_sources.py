@@ -401,3 +401,14 @@ def test_updates_of_array_entries_are_compared_without_errors(ex):
     ex.add_config(weights=numpy.array([1, 2]), same=numpy.array([3]))
     summary = ex.gather_config({"weights": [1, 2], "same": numpy.array([3])})
     assert summary.modified == {"weights"}  # array == list is element-wise: not comparable
+
+
+def test_config_sources_can_be_called_for_their_entries(ex):
+    @ex.config
+    def cfg():
+        lr = 0.1
+        steps = 2 * lr
+
+    ex.add_config(epochs=3)
+    assert cfg(fixed={"lr": 1}) == {"lr": 1, "steps": 2}
+    assert ex.configurations[1](fixed={"batch": 8}) == {"epochs": 3, "batch": 8}
