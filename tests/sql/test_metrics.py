@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from sacredlike.errors import RunNotFound
+from sacredlike.errors import RunNotFound, SinkRejected
+from sacredlike.observers.sql import SqlObserver
 
 from .helpers import at, points, start
 
@@ -91,3 +92,14 @@ def test_awkward_names_aware_times_and_split_statements(db, observer, reader, mo
     assert all(len(series) == 20 for series in got.values())
     assert got["it's"].timestamps[0] == at(0) - _dt.timedelta(hours=2)
     assert db.scalar("SELECT COUNT(*) FROM run") == 1
+
+
+def test_a_refused_batch_is_rejected_and_the_observer_goes_on(server_db):
+    observer = SqlObserver(server_db.url)
+    run_id = start(observer)
+    with pytest.raises(SinkRejected, match=r"could not insert metrics: .*too long"):
+        observer.log_metrics(points("x" * 300, range(3)), {})  # the name column holds 255
+    observer.log_metrics(points("loss", range(3)), {})
+    steps = server_db.rows("SELECT name, step FROM metrics WHERE run_id = :r", r=str(run_id))
+    assert [(row["name"], row["step"]) for row in steps] == [("loss", 0), ("loss", 1), ("loss", 2)]
+    observer.engine.dispose()
