@@ -240,13 +240,14 @@ class Experiment(Ingredient):
         """Check the command and options, assemble and check the config."""
         command_name = command_name or self.default_command
         commands = self.gather_commands()
+        names = [*commands, *BUILTIN_COMMANDS]
         if command_name is None:
             raise CommandLineError(
                 "the experiment has no main function; decorate one with @ex.main or name a "
-                f"command: {', '.join(sorted([*commands, *BUILTIN_COMMANDS]))}"
+                f"command: {', '.join(sorted(names))}"
             )
-        check_command(command_name, [*commands, *BUILTIN_COMMANDS])
-        builtin = self._builtin(command_name)
+        check_command(command_name, names)
+        builtin = None if command_name in commands else BUILTIN_COMMANDS[command_name]
         options = check_options(options or {}, self.additional_cli_options)
         updates = _nested_updates(config_updates or {})
         arguments = {
