@@ -12,6 +12,7 @@ pymongo, bson and gridfs are imported inside functions only.
 
 from __future__ import annotations
 
+import datetime as _dt
 import random
 import re
 import time
@@ -28,6 +29,7 @@ from ._mongo_location import MongoTarget
 DEFAULT_TIMEOUT_MS = 5000
 ID_ATTEMPTS = 100
 _INT64 = (-(2**63), 2**63 - 1)
+_AS_IS = frozenset({float, str, bool, type(None), _dt.datetime})  # what to_bson returns unchanged
 # Server error codes meaning "the server is stepping down or shutting down": retry later.
 _TRANSIENT_CODES = frozenset({91, 189, 10107, 11600, 11602, 13435, 13436})
 
@@ -67,8 +69,8 @@ def to_bson(value: Any) -> Any:
     """Apply the key rule to flattened data (driver values such as ObjectIds pass through)."""
     if isinstance(value, dict):
         return {escape_key(str(k)): to_bson(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_bson(v) for v in value]
+    if isinstance(value, list):  # metric points: the common scalars skip the call
+        return [v if type(v) in _AS_IS else to_bson(v) for v in value]
     if type(value) is int and not _INT64[0] <= value <= _INT64[1]:
         return str(value)
     return value
