@@ -19,7 +19,7 @@ from .config.paths import set_by_dotted_path
 from .errors import CommandLineError, MissingExtra, SacredlikeError
 from .printing import first_line
 from .registry import Sink, registered_sinks
-from .suggest import did_you_mean
+from .suggest import unknown_name
 
 
 @dataclass(frozen=True)
@@ -242,10 +242,7 @@ def check_options(options: Mapping[str, Any], extra: Sequence[CLIOption] = ()) -
     for name, value in options.items():
         key = option_key(name)
         if key not in known:
-            raise CommandLineError(
-                f"unknown option {key!r}{did_you_mean(key, known)}; known options: "
-                f"{', '.join(sorted(known))}"
-            )
+            raise CommandLineError(unknown_name("option", key, known))
         option = known[key]
         if isinstance(value, str) and option.metavar is not None:
             try:

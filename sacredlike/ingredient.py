@@ -15,7 +15,7 @@ from .config.files import is_config_file_name
 from .config.summary import ConfigSummary
 from .dependencies import package_version
 from .errors import CommandLineError, ConfigError
-from .suggest import did_you_mean
+from .suggest import unknown_name
 
 __all__ = ["ConfigSummary", "Ingredient", "check_command"]
 
@@ -215,9 +215,8 @@ class Ingredient:
         if is_config_file_name(name):
             return self, ConfigDict(load_config_file(name), doc=f"loaded from {name}")
         raise ConfigError(
-            f"unknown named config {name!r}{did_you_mean(name, known)}; available: "
-            f"{', '.join(sorted(known)) or 'none'} (config files must end in .json, .yaml "
-            "or .yml)"
+            unknown_name("named config", name, known)
+            + " (config files must end in .json, .yaml or .yml)"
         )
 
     def gather_commands(self) -> dict[str, CapturedFunction]:
@@ -246,7 +245,4 @@ def check_command(name: str, commands: Iterable[str]) -> None:
     """Raise :class:`CommandLineError` naming the closest command if ``name`` is unknown."""
     commands = list(commands)
     if name not in commands:
-        raise CommandLineError(
-            f"unknown command {name!r}{did_you_mean(name, commands)}; available: "
-            f"{', '.join(sorted(commands))}"
-        )
+        raise CommandLineError(unknown_name("command", name, commands))

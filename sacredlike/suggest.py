@@ -18,3 +18,12 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
         last = name.rpartition(".")[2]
         close = [c for c in candidates if c.rpartition(".")[2] == last][:1]
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown_name(kind: str, name: str, candidates: Iterable[str]) -> str:
+    """``"unknown KIND 'name' (did you mean 'x'?); available: a, b"`` for an error message."""
+    candidates = sorted(candidates)
+    return (
+        f"unknown {kind} {name!r}{did_you_mean(name, candidates)}; available: "
+        f"{', '.join(candidates) or 'none'}"
+    )
