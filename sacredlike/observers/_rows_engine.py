@@ -12,8 +12,6 @@ or :class:`~sacredlike.errors.SinkRejected` (the data or statement was refused);
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -192,25 +190,3 @@ def _mysql_get_lock(conn: sa.Connection) -> None:
             f"SQL store {masked_url(conn.engine)}: could not take the sacredlike lock within "
             f"{LOCK_TIMEOUT} s (another process holds it; is one stuck?)"
         )
-
-
-def json_safe(value: Any) -> Any:
-    """``value`` (flattened data) made storable in every JSON column.
-
-    Datetimes become ISO strings; NaN and infinities become ``"nan"``, ``"inf"``,
-    ``"-inf"`` (PostgreSQL's JSONB and MariaDB's JSON check reject bare ``NaN``).
-    """
-    if isinstance(value, float) and not math.isfinite(value):
-        return nonfinite_text(value)
-    if isinstance(value, _dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
-
-
-def nonfinite_text(value: float) -> str:
-    """``"nan"``, ``"inf"`` or ``"-inf"`` for a non-finite float (``float()`` reads them back)."""
-    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")

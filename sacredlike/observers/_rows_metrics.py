@@ -24,7 +24,7 @@ from sqlalchemy import exc
 
 from ..serialize import number
 from . import _rows_schema as tables
-from ._rows_engine import nonfinite_text
+from ._rows_schema import nonfinite_text
 
 COLUMNS = ("run_id", "name", "step", "value", "nonfinite", "timestamp")
 _COPY_TYPES = ("text", "text", "int8", "float8", "text", "timestamp")

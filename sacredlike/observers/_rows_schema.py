@@ -1,4 +1,5 @@
-"""The tables of the "run as rows" family (SQLAlchemy Core), their version and migrations.
+"""The tables of the "run as rows" family (SQLAlchemy Core), their version and migrations,
+and the shape values take in their JSON and ``nonfinite`` columns (:func:`json_safe`).
 
 Sacred 0.8.7's tables and columns are kept, widened where real data overflowed them, and
 completed by what Sacred lacks (``docs/sql.md`` has the full description):
@@ -24,7 +25,9 @@ completed by what Sacred lacks (``docs/sql.md`` has the full description):
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
@@ -219,6 +222,28 @@ schema_table = sa.Table(
     sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("applied_at", _time(), nullable=False),
 )
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` (flattened data) made storable in every JSON column.
+
+    Datetimes become ISO strings; NaN and infinities become ``"nan"``, ``"inf"``,
+    ``"-inf"`` (PostgreSQL's JSONB and MariaDB's JSON check reject bare ``NaN``).
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return nonfinite_text(value)
+    if isinstance(value, _dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def nonfinite_text(value: float) -> str:
+    """``"nan"``, ``"inf"`` or ``"-inf"`` for a non-finite float (``float()`` reads them back)."""
+    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
 
 
 def current_version(conn: sa.Connection) -> int | None:

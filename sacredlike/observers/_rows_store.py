@@ -24,8 +24,9 @@ from sqlalchemy import exc
 from ..dependencies import file_md5
 from ..errors import SinkRejected, SinkUnavailable
 from . import _rows_schema as tables
-from ._rows_engine import exclusive, json_safe, masked_url, translate
+from ._rows_engine import exclusive, masked_url, translate
 from ._rows_metrics import insert_metrics, metric_rows
+from ._rows_schema import json_safe
 
 logger = logging.getLogger(__name__)
 
