@@ -299,8 +299,9 @@ class Experiment(Ingredient):
     def get_experiment_info(self) -> dict[str, Any]:
         """``{"name", "base_dir", "sources", "dependencies", "repositories", "mainfile"}``.
 
-        Gathered anew on every call (file md5s and git state are cached where they are
-        computed, so this takes about a millisecond); observers may keep the result.
+        Gathered anew on every call, so sources and packages added later and edited source
+        files are seen (see :func:`~sacredlike.experiment_info.gather_experiment_info`);
+        observers may keep the result.
         """
         return gather_experiment_info(self)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +28,8 @@ def gather_experiment_info(root: Ingredient) -> dict[str, Any]:
 
     Sources and packages of every ingredient count, plus the main file and (as
     ``SETTINGS.DISCOVER_SOURCES`` / ``DISCOVER_DEPENDENCIES`` say) imported modules. The
-    result is built fresh; the caller may keep or change it.
+    result is built fresh on every call (only the scan of imported modules is reused while
+    no module was imported); the caller may keep or change it.
     """
     paths: set[Path] = set()
     dependencies = {package_version("sacredlike")}
@@ -36,7 +39,7 @@ def gather_experiment_info(root: Ingredient) -> dict[str, Any]:
     if root.mainfile and os.path.isfile(root.mainfile):
         paths.add(Path(root.mainfile))
     if SETTINGS.DISCOVER_SOURCES == "imported":
-        paths.update(imported_sources(root.base_dir))
+        paths.update(_imported_sources(root.base_dir, len(sys.modules)))
     if SETTINGS.DISCOVER_DEPENDENCIES == "imported":
         dependencies.update(imported_packages())
     sources = sources_of(paths)
@@ -56,6 +59,12 @@ def gather_experiment_info(root: Ingredient) -> dict[str, Any]:
         "repositories": repositories,
         "mainfile": os.path.basename(root.mainfile) if root.mainfile else None,
     }
+
+
+@functools.lru_cache(maxsize=16)
+def _imported_sources(base_dir: Path, module_count: int) -> tuple[Path, ...]:
+    """:func:`imported_sources`, scanned again only when the number of modules changed."""
+    return tuple(imported_sources(base_dir))
 
 
 def check_clean(experiment_info: Mapping[str, Any]) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,6 +146,20 @@ def test_experiment_info_follows_sources_and_packages_added_or_edited_after_a_ru
     source.write_text("a = 22\n")
     assert helper_md5() != before
     assert "somepkg==1.0" in ex.get_experiment_info()["dependencies"]
+
+
+def test_experiment_info_sees_modules_imported_after_a_run(tmp_path, monkeypatch):
+    (tmp_path / "late_module_for_info.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "late_module_for_info", raising=False)
+    ex = Experiment("late", base_dir=tmp_path, save_git_info=False)
+
+    def names():
+        return [path for path, _ in ex.get_experiment_info()["sources"]]
+
+    assert "late_module_for_info.py" not in names()
+    importlib.import_module("late_module_for_info")
+    assert "late_module_for_info.py" in names()
 
 
 def test_help_lists_commands_and_shows_one_command(configured, capsys):
