@@ -28,7 +28,7 @@ def gather_experiment_info(root: Ingredient) -> dict[str, Any]:
 
     Sources and packages of every ingredient count, plus the main file and (as
     ``SETTINGS.DISCOVER_SOURCES`` / ``DISCOVER_DEPENDENCIES`` say) imported modules. The
-    result is built fresh on every call (only the scan of imported modules is reused while
+    result is built fresh on every call (only the scans of imported modules are reused while
     no module was imported); the caller may keep or change it.
     """
     paths: set[Path] = set()
@@ -41,7 +41,7 @@ def gather_experiment_info(root: Ingredient) -> dict[str, Any]:
     if SETTINGS.DISCOVER_SOURCES == "imported":
         paths.update(_imported_sources(root.base_dir, len(sys.modules)))
     if SETTINGS.DISCOVER_DEPENDENCIES == "imported":
-        dependencies.update(imported_packages())
+        dependencies.update(_imported_packages(len(sys.modules)))
     sources = sources_of(paths)
     repositories: list[dict[str, Any]] = []
     if root.save_git_info:
@@ -61,10 +61,17 @@ def gather_experiment_info(root: Ingredient) -> dict[str, Any]:
     }
 
 
+# Imported modules are scanned again only when the number of loaded modules changed.
 @functools.lru_cache(maxsize=16)
 def _imported_sources(base_dir: Path, module_count: int) -> tuple[Path, ...]:
-    """:func:`imported_sources`, scanned again only when the number of modules changed."""
+    """:func:`imported_sources` of ``base_dir`` while ``len(sys.modules) == module_count``."""
     return tuple(imported_sources(base_dir))
+
+
+@functools.lru_cache(maxsize=1)
+def _imported_packages(module_count: int) -> tuple[str, ...]:
+    """:func:`imported_packages` while ``len(sys.modules) == module_count``."""
+    return tuple(imported_packages())
 
 
 def check_clean(experiment_info: Mapping[str, Any]) -> None:
