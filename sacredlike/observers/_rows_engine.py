@@ -2,7 +2,7 @@
 
 :func:`open_engine` turns a URL into a SQLAlchemy engine with the settings every writer and
 reader relies on (our default drivers, utf8mb4, READ COMMITTED on MariaDB, write-locking
-transactions on SQLite, fractional connect timeouts, dead-connection detection), and checks
+transactions on SQLite, connect timeouts, dead-connection detection), and checks
 it can connect. :func:`translate` maps a driver error to
 :class:`~sacredlike.errors.SinkUnavailable` (connection trouble, deadlock: retrying may help)
 or :class:`~sacredlike.errors.SinkRejected` (the data or statement was refused);
