@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,11 +167,17 @@ def prefetch_package_index() -> None:
 def git_info(path: Path) -> dict[str, Any] | None:
     """``{"url", "commit", "dirty"}`` of the git work tree holding ``path``, or None."""
     directory = path if path.is_dir() else path.parent
-    return _git_info_cached(str(directory.resolve()))
+    # cached for a few seconds: many runs in a row ask again and again, while a notebook
+    # kept open for hours must still see new commits and edits
+    return _git_info_cached(str(directory.resolve()), int(time.monotonic() // GIT_INFO_TTL))
+
+
+GIT_INFO_TTL = 10.0
+"""Seconds for which the git state of a directory is reused."""
 
 
 @functools.lru_cache(maxsize=64)
-def _git_info_cached(directory: str) -> dict[str, Any] | None:
+def _git_info_cached(directory: str, period: int) -> dict[str, Any] | None:
     def git(*args: str) -> str | None:
         try:
             done = subprocess.run(

@@ -35,12 +35,19 @@ class ObserverError(SacredlikeError):
 
 
 class MissingExtra(SacredlikeError, ImportError):
-    """A sink needs an optional library; the message names the pip extra to install."""
+    """An optional library is missing; the message names the pip extra that installs it.
 
-    def __init__(self, sink: str, extra: str, module: str) -> None:
+    Args:
+        sink: the sink that needs it (named in the message unless ``feature`` is given).
+        extra: the pip extra, as in ``pip install "sacredlike[extra]"``.
+        module: the module that could not be imported.
+        feature: what needs it when that is not a sink, e.g. "reading YAML config files".
+    """
+
+    def __init__(self, sink: str, extra: str, module: str, *, feature: str | None = None) -> None:
         super().__init__(
-            f"the {sink} sink needs the Python package {module!r}, which is not installed; "
-            f'install it with: pip install "sacredlike[{extra}]"'
+            f"{feature or f'the {sink} sink'} needs the Python package {module!r}, which is not "
+            f'installed; install it with: pip install "sacredlike[{extra}]"'
         )
         self.sink, self.extra, self.module = sink, extra, module
 

@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from .capture import make_capture
 from .captured import CapturedFunction
+from .config.assembly import SEED_MAX
 from .dispatch import Dispatcher
 from .errors import ObserverError, SacredInterrupt
 from .heartbeat import Heartbeat
@@ -158,7 +159,7 @@ class Run:
 
     def next_seed(self) -> int:
         """A fresh seed derived from the run's root seed (``_seed`` of captured functions)."""
-        return self._rng.randint(0, 2**31 - 1)
+        return self._rng.randint(0, SEED_MAX)
 
     def random_state(self, seed: int) -> Any:
         """``_rnd``: a numpy RandomState if numpy is imported, else ``random.Random``."""

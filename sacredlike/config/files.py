@@ -61,5 +61,5 @@ def _yaml() -> Any:
     try:
         import yaml
     except ImportError:
-        raise MissingExtra("YAML config", "yaml", "yaml") from None
+        raise MissingExtra("yaml", "yaml", "yaml", feature="reading YAML config files") from None
     return yaml
