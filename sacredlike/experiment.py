@@ -267,7 +267,7 @@ class Experiment(Ingredient):
             raise ConfigError("; ".join(problems) + " (use -f/--force to run anyway)")
         for problem in problems:
             run_logger.warning("%s (accepted because of --force)", problem)
-        if options.get("print_config"):
+        if options.get("print_config") and command_name != "print_config":
             print(format_config(summary, color=use_color(sys.stdout)), flush=True)
         return _Prepared(
             command_name, builtin, options, updates, arguments, summary, run_logger, functions
