@@ -26,7 +26,7 @@ def ex():
 
 
 @pytest.mark.parametrize("cls", [MongoObserver, QueuedMongoObserver])
-def test_completed_experiment(ex, cls, mongo_server, db_name, db, reader, tmp_path):
+def test_completed_experiment(ex, cls, make_observer, db, reader, tmp_path):
     artifact = tmp_path / "out.txt"
     artifact.write_text("result file")
 
@@ -38,7 +38,7 @@ def test_completed_experiment(ex, cls, mongo_server, db_name, db, reader, tmp_pa
         _run.add_artifact(str(artifact), name="out.txt")
         return {"final": lr}
 
-    ex.observers.append(cls(mongo_server.uri, db_name=db_name))
+    ex.observers.append(make_observer(cls))
     run = ex.run(options=FAST)
     assert run._id == 1
     doc = db.runs.find_one({"_id": 1})
@@ -56,14 +56,14 @@ def test_completed_experiment(ex, cls, mongo_server, db_name, db, reader, tmp_pa
     assert reader.get_run(1).config["layers"] == {"n.hidden": 3}
 
 
-def test_failed_experiment(ex, mongo_server, db_name, db):
+def test_failed_experiment(ex, make_observer, db):
     @ex.main
     def main(_run):
         _run.log_scalar("x", 1)
         print("about to fail")
         raise RuntimeError("kaput")
 
-    ex.observers.append(MongoObserver(mongo_server.uri, db_name=db_name))
+    ex.observers.append(make_observer())
     with pytest.raises(RuntimeError):
         ex.run(options=FAST)
     doc = db.runs.find_one({"_id": 1})
@@ -87,22 +87,22 @@ def test_mongo_flag_on_the_command_line(ex, mongo_server, db_name, client):
     assert client[db_name]["proj_metrics"].count_documents({"run_id": run._id}) == 1
 
 
-def test_queue_only_run(ex, mongo_server, db_name, db):
+def test_queue_only_run(ex, make_observer, db):
     ex.main(lambda: None)
-    ex.observers.append(MongoObserver(mongo_server.uri, db_name=db_name))
+    ex.observers.append(make_observer())
     ex.run(options={"--queue": True})
     doc = db.runs.find_one({"_id": 1})
     assert doc["status"] == "QUEUED" and doc["queue_time"] is not None
 
 
 @pytest.mark.slow
-def test_many_points_end_to_end(ex, mongo_server, db_name, db, reader):
+def test_many_points_end_to_end(ex, make_observer, db, reader):
     @ex.main
     def main(_run):
         for step in range(250_000):
             _run.log_scalar("loss", step * 0.5)
 
-    ex.observers.append(QueuedMongoObserver(mongo_server.uri, db_name=db_name))
+    ex.observers.append(make_observer(QueuedMongoObserver))
     run = ex.run(options={**FAST, "--beat-interval": 0.5})
     assert db.runs.find_one({"_id": run._id})["status"] == "COMPLETED"
     parts = list(db.metrics.find({}, {"n": 1, "run_id": 1, "part": 1}))
