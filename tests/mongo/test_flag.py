@@ -126,3 +126,21 @@ def test_unreachable_server_error_is_clear_and_safe(tmp_path):
         start(observer, tmp_path)
     message = str(caught.value)
     assert "unreachable" in message and "hunter22" not in message and "127.0.0.1" in message
+
+
+@pytest.mark.service
+def test_credentials_hidden_end_to_end(mongo_server, alice, db_name, db, caplog):
+    from sacredlike import Experiment
+
+    ex = Experiment("secret", save_git_info=False)
+    ex.main(lambda: None)
+    host = mongo_server.uri.split("://", 1)[1]
+    uri = f"mongodb://{alice}:s3cretpw@{host}/{db_name}?authSource=admin"
+    with caplog.at_level(logging.DEBUG):
+        run = ex.run_commandline(["prog", "-m", uri, "-C", "sys"])
+    for observer in run.observers:
+        observer.store.close()
+    doc = db.runs.find_one({"_id": run._id})
+    assert doc["status"] == "COMPLETED"
+    assert doc["meta"]["options"]["--mongo_db"].startswith(f"mongodb://{alice}:***@")
+    assert "s3cretpw" not in str(doc) and "s3cretpw" not in caplog.text
