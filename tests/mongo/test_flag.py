@@ -67,7 +67,10 @@ def test_registry_and_from_flag():
     assert isinstance(observer, MongoObserver) and observer.priority == 12
     assert observer.store.runs.full_name == "db.pre_runs"
     assert observer.store.metrics.full_name == "db.pre_metrics"
-    assert MongoObserver().priority == 30
+    default = MongoObserver()
+    assert default.priority == 30
+    for made in (observer, default):
+        made.store.close()
 
 
 def test_missing_driver_names_the_extra(monkeypatch):
@@ -124,6 +127,7 @@ def test_unreachable_server_error_is_clear_and_safe(tmp_path):
     observer.beat_retry = type(observer.beat_retry)(attempts=1)
     with pytest.raises(SinkError) as caught:
         start(observer, tmp_path)
+    observer.store.close()
     message = str(caught.value)
     assert "unreachable" in message and "hunter22" not in message and "127.0.0.1" in message
 
