@@ -199,7 +199,7 @@ class Experiment(Ingredient):
             check_clean(experiment_info)
         meta = {
             "command": command_name,
-            "options": redact_credentials({f"--{key}": value for key, value in options.items()}),
+            "options": {f"--{key}": value for key, value in options.items()},
             "config_updates": prepared.updates,
             "named_configs": list(named_configs),
             **dict(meta_info or {}),
@@ -207,6 +207,7 @@ class Experiment(Ingredient):
         for key in ("comment", "priority"):
             if key in options:
                 meta[key] = options[key]
+        meta = redact_credentials(meta)  # e.g. -m mongodb://user:password@host: never stored
         if builtin is None:
             main_function: Callable[..., Any] = self.gather_commands()[command_name]
             observers = [*self.observers, *sink_observers(options, self.additional_cli_options)]

@@ -164,3 +164,12 @@ def test_imported_packages_match_installed_metadata():
     assert f"numpy=={importlib.metadata.version('numpy')}" in listed
     assert f"pytest=={importlib.metadata.version('pytest')}" in listed
     assert not any(entry.split("==")[0] in ("os", "json", "sys") for entry in listed)
+
+
+def test_passwords_in_option_values_are_not_recorded(ex, recorder):
+    ex.main(lambda: None)
+    ex.run(options={**FAST, "--comment": "see mongodb://alice:s3cret@db.example/exps"})
+    meta = recorder.of("started_event")[0]["meta_info"]
+    assert meta["options"]["--comment"] == "see mongodb://alice:***@db.example/exps"
+    assert meta["comment"] == "see mongodb://alice:***@db.example/exps"
+    assert "s3cret" not in repr(meta)
