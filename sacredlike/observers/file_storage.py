@@ -54,13 +54,13 @@ class LocalBlobStore(BlobStore):
         return self._path(key).read_bytes()
 
     def put_file(self, key: str, path: str) -> None:
-        """Copy ``path`` in chunks to a temporary file, then ``os.replace``."""
+        """Copy ``path`` to a temporary file (in the kernel where the OS can), then replace."""
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(descriptor)
         try:
-            with os.fdopen(descriptor, "wb") as handle, open(path, "rb") as source:
-                shutil.copyfileobj(source, handle, 1 << 20)
+            shutil.copyfile(path, temporary)
             os.replace(temporary, target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
