@@ -1,0 +1,52 @@
+"""Packaging promises: a light import, every registered sink loadable, the registry's rules."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from sacredlike.errors import MissingExtra, UnknownSink
+from sacredlike.registry import Sink, open_store, register_sink, registered_sinks, url_scheme
+
+
+def test_import_loads_no_sink_library():
+    code = (
+        "import sys, sacredlike, sacredlike.observers, sacredlike.observers.sql, "
+        "sacredlike.observers.mongo; "
+        "print(sorted(m for m in ('sqlalchemy', 'pymongo', 'bson', 'gridfs', 'psycopg', "
+        "'pymysql', 'yaml', 'numpy') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_every_registered_sink_loads_its_classes():
+    sinks = registered_sinks()
+    assert {"file_storage", "sql", "mongo"} <= {sink.name for sink in sinks}
+    for sink in sinks:
+        assert callable(sink.observer_class().from_flag)
+        assert callable(sink.reader_class().from_url)
+        assert sink.flag and sink.short_flag
+
+
+def test_taken_schemes_and_flags_are_refused():
+    with pytest.raises(ValueError, match="already belong to sink 'sql'"):
+        register_sink(Sink(name="other_sql", observer="x:Y", schemes=("postgresql",)))
+    with pytest.raises(ValueError, match="flag of sink 'other' already belongs"):
+        register_sink(Sink(name="other", observer="x:Y", flag="--sql"))
+
+
+def test_unknown_scheme_lists_the_registered_ones():
+    with pytest.raises(UnknownSink, match=r"registered schemes: .*'mongodb'.*'sqlite'"):
+        open_store("ftp://example.org/runs")
+    assert url_scheme("runs/dir") == "file"
+    assert url_scheme("mongodb+srv://host/db") == "mongodb"
+
+
+def test_missing_library_names_the_extra():
+    sink = Sink(name="fancy", observer="x:Y", extra="fancy", requires=("no_such_module_xyz",))
+    with pytest.raises(MissingExtra, match=r'pip install "sacredlike\[fancy\]"'):
+        sink.observer_class()
