@@ -32,6 +32,17 @@ def _json(path: Path):
     return json.loads(path.read_text())
 
 
+def _run_script(script: Path, runs: Path) -> subprocess.CompletedProcess:
+    """Run ``script`` in a fresh interpreter with ``RUNS`` pointing at ``runs``."""
+    return subprocess.run(
+        [sys.executable, str(script)],
+        env={"RUNS": str(runs), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_completed_run_layout_field_by_field(storage_ex, tmp_path):
     @storage_ex.config
     def cfg():
@@ -152,13 +163,7 @@ def test_sigterm_marks_run_interrupted(tmp_path):
             """
         )
     )
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        env={"RUNS": str(tmp_path / "runs"), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = _run_script(script, tmp_path / "runs")
     assert "ended with SigTermInterrupt" in done.stdout, done.stderr
     entry = _json(tmp_path / "runs" / "1" / "run.json")
     assert entry["status"] == "INTERRUPTED"
@@ -441,13 +446,7 @@ def test_sigterm_while_the_run_is_being_stored_waits_until_it_is_stored(tmp_path
             """
         )
     )
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        env={"RUNS": str(tmp_path / "runs"), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = _run_script(script, tmp_path / "runs")
     assert done.returncode == -15, done.stderr
     assert "not reached" not in done.stdout
     entry = _json(tmp_path / "runs" / "1" / "run.json")
