@@ -90,15 +90,22 @@ def from_bson(value: Any) -> Any:
 def driver_errors(where: str, what: str) -> Iterator[None]:
     """Translate pymongo / bson errors into SinkUnavailable or SinkRejected.
 
+    A GridFS file that is not there becomes ``FileNotFoundError`` (the reader contract).
+
     Args:
         where: credential-free description of the server.
         what: the operation, for the message.
     """
     import bson.errors
+    import gridfs.errors
     from pymongo import errors
 
     try:
         yield
+    except gridfs.errors.NoFile as exc:
+        raise FileNotFoundError(
+            f"MongoDB at {where}: the stored file is missing while {what}: {_clean(exc)}"
+        ) from exc
     except errors.ConnectionFailure as exc:
         raise SinkUnavailable(
             f"MongoDB at {where} is unreachable while {what}: {_clean(exc)}"

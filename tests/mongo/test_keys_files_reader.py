@@ -121,6 +121,19 @@ def test_artifacts_read_back_and_a_vanished_file_is_skipped(make_observer, reade
         reader.get_artifact(run_id + 1, "weights.bin")
 
 
+def test_artifact_whose_stored_file_was_deleted_is_not_found(make_observer, reader, db, tmp_path):
+    observer = make_observer()
+    run_id = start(observer, tmp_path)
+    data = tmp_path / "model.bin"
+    data.write_bytes(b"weights")
+    observer.artifact_event(name="model.bin", filename=str(data))
+    observer.completed_event(stop_time=now(), result=None)
+    file_id = db.runs.find_one({"_id": run_id})["artifacts"][0]["file_id"]
+    db["fs.files"].delete_one({"_id": file_id})
+    with pytest.raises(FileNotFoundError, match="the stored file is missing"):
+        reader.get_artifact(run_id, "model.bin")
+
+
 def _make_runs(make_observer, tmp_path):
     base = _dt.datetime(2024, 1, 1)
     specs = [
