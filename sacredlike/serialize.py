@@ -9,8 +9,8 @@ floats. Conversions:
 * numpy scalars → Python numbers; numpy arrays → nested lists;
 * ``date``/``time`` → ISO strings; ``pathlib`` paths → strings; enums → their value;
 * dict keys that are not strings → ``str(key)``;
-* anything else → jsonpickle's JSON form (a dict with ``py/object``), so it can be decoded
-  back with :func:`restore`.
+* anything else → jsonpickle's JSON form (a dict with ``py/object``), which
+  ``jsonpickle.decode(json.dumps(value))`` turns back into the object.
 """
 
 from __future__ import annotations
@@ -49,19 +49,6 @@ def flatten(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return flatten(value.value)
     return _pickled(value)
-
-
-def restore(value: Any) -> Any:
-    """Undo the jsonpickle step of :func:`flatten` (plain data passes through)."""
-    if isinstance(value, dict):
-        if any(k.startswith("py/") for k in value):
-            import jsonpickle
-
-            return jsonpickle.decode(json.dumps(value))
-        return {k: restore(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [restore(v) for v in value]
-    return value
 
 
 def _key(key: Any) -> str:

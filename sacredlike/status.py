@@ -21,8 +21,3 @@ class RunStatus(str, Enum):
 
     def __str__(self) -> str:
         return self.value
-
-
-TERMINAL_STATUSES = frozenset(
-    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.INTERRUPTED, RunStatus.TIMEOUT}
-)
