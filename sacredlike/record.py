@@ -17,6 +17,7 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
+from .redaction import redact_credentials
 from .serialize import flatten
 from .status import RunStatus
 
@@ -172,7 +173,7 @@ class RunRecord:
             command=command,
             host=flatten(host_info),
             config=flatten(config),
-            meta=flatten(meta_info),
+            meta=redact_credentials(flatten(meta_info)),  # also when events come directly
             resources=[],
             artifacts=[],
         )

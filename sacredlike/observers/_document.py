@@ -49,7 +49,6 @@ from typing import Any
 from ..dependencies import file_md5
 from ..errors import SinkError, SinkRejected
 from ..record import RunRecord
-from ..redaction import redact_credentials
 from ..serialize import flatten
 from ._document_store import DocumentStore, MetricPart
 from ._sink_tools import RetryPolicy
@@ -147,7 +146,6 @@ class DocumentObserver(RunObserver):
 
     def _insert(self, ex_info: dict, run_id: Any) -> Any:
         fields = self.record.fields
-        fields["meta"] = redact_credentials(fields["meta"])
         fields["experiment"]["sources"] = self.beat_retry.call(
             lambda: self._store_sources(ex_info), "storing sources"
         )

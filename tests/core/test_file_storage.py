@@ -451,3 +451,20 @@ def test_sigterm_while_the_run_is_being_stored_waits_until_it_is_stored(tmp_path
     assert "not reached" not in done.stdout
     entry = _json(tmp_path / "runs" / "1" / "run.json")
     assert entry["status"] == "COMPLETED" and entry["result"] == 42
+
+
+def test_passwords_in_meta_are_redacted_when_events_come_directly(tmp_path):
+    observer = FileStorageObserver(tmp_path / "runs")
+    now = datetime.datetime(2024, 1, 1)
+    observer.started_event(
+        ex_info={"name": "direct", "base_dir": str(tmp_path), "sources": []},
+        command="main",
+        host_info={},
+        start_time=now,
+        config={},
+        meta_info={"options": {"--sql": "postgresql://bob:hunter2@db/exps"}},
+        _id=None,
+    )
+    observer.completed_event(stop_time=now, result=None)
+    text = (tmp_path / "runs" / "1" / "run.json").read_text()
+    assert "hunter2" not in text and "postgresql://bob:***@db/exps" in text
