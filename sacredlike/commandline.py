@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from .capture import CAPTURE_MODES
 from .config.paths import set_by_dotted_path
 from .errors import CommandLineError, MissingExtra, SacredlikeError
+from .output_capture import CAPTURE_MODES
 from .printing import first_line
 from .registry import Sink, registered_sinks
 from .suggest import unknown_name

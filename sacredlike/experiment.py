@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .builtin_commands import BUILTIN_COMMANDS, BuiltinCommand, CommandContext
-from .captured import CapturedFunction
+from .captured_function import CapturedFunction
 from .commandline import (
     CLIOption,
     all_options,

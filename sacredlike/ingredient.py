@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .captured import CapturedFunction
+from .captured_function import CapturedFunction
 from .config import ConfigDict, ConfigScope, load_config_file
 from .config.assembly import assemble_config
 from .config.files import is_config_file_name

@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from .capture import make_capture
-from .captured import CapturedFunction
+from .captured_function import CapturedFunction
 from .config.assembly import SEED_MAX
 from .dispatch import Dispatcher
 from .errors import ObserverError, SacredInterrupt
 from .heartbeat import Heartbeat
 from .metrics_logger import MetricsLogger
+from .output_capture import make_capture
 from .settings import SETTINGS
 from .status import RunStatus
 

@@ -1,6 +1,6 @@
 """FileStorageObserver: runs as folders of files in a local directory (Sacred's layout).
 
-See :mod:`sacredlike.observers._folder` for the layout. Flag: ``-F/--file_storage BASEDIR``.
+See :mod:`sacredlike.observers.folder` for the layout. Flag: ``-F/--file_storage BASEDIR``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import SinkRejected
 from ..registry import Sink, register_sink
-from ._folder import BlobStore, FolderObserver, FolderReader
+from .folder import BlobStore, FolderObserver, FolderReader
 
 
 class LocalBlobStore(BlobStore):

@@ -1,6 +1,6 @@
 """MongoDB sink: MongoObserver, QueuedMongoObserver and MongoReader (pymongo >= 4).
 
-The run layout is the document family's (:mod:`sacredlike.observers._document`), which is
+The run layout is the document family's (:mod:`sacredlike.observers.document.writer`), which is
 Sacred's ``MongoObserver-0.7.0`` format: collections ``runs`` and ``metrics`` (or
 ``<prefix>_runs`` / ``<prefix>_metrics``) and the GridFS bucket ``fs``. The adapter, its key
 rule and error translation are in :mod:`._mongo_store`, the ``-m`` forms in
@@ -22,11 +22,9 @@ from typing import Any
 
 from ..errors import SacredlikeError
 from ..registry import register_sink
-from ._document import DocumentObserver, upload_saved_runs
-from ._document_queued import QueuedDocumentObserver
-from ._mongo_location import MongoTarget, parse_target
-from ._mongo_reader import MongoReader
-from ._mongo_store import (
+from .document.mongo_location import MongoTarget, parse_target
+from .document.mongo_reader import MongoReader
+from .document.mongo_store import (
     SINK,
     MongoDocumentStore,
     driver_errors,
@@ -35,7 +33,9 @@ from ._mongo_store import (
     to_bson,
     unescape_key,
 )
-from ._sink_tools import RetryPolicy
+from .document.queued import QueuedDocumentObserver
+from .document.writer import DocumentObserver, upload_saved_runs
+from .retry import RetryPolicy
 
 __all__ = [
     "MongoDocumentStore",

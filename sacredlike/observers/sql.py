@@ -1,6 +1,6 @@
 """SqlObserver and SqlReader: runs as rows in SQLite, PostgreSQL or MariaDB/MySQL.
 
-Sacred-compatible entry points over the rows family (:mod:`sacredlike.observers._rows`):
+Sacred-compatible entry points over the rows family (:mod:`sacredlike.observers.rows.writer`):
 ``SqlObserver(url, echo=False, priority=40)``, ``SqlObserver.create_from(engine, session)``
 and the ``-s/--sql DB_URL`` flag. ``SqlReader`` (``SqlReader.from_url(url)``) reads the runs
 back; it needs SQLAlchemy, so it is loaded on first access. Tables: ``docs/sql.md``.
@@ -12,14 +12,14 @@ from typing import Any
 
 from ..errors import ObserverError
 from ..registry import Sink, register_sink
-from ._rows import RowsObserver
+from .rows.writer import RowsObserver
 
 __all__ = ["SqlObserver"]  # SqlReader too, loaded on first access (see __getattr__)
 
 SINK = Sink(
     name="sql",
     observer="sacredlike.observers.sql:SqlObserver",
-    reader="sacredlike.observers._rows_reader:RowsReader",
+    reader="sacredlike.observers.rows.reader:RowsReader",
     extra="sql",
     requires=("sqlalchemy",),
     schemes=("sqlite", "postgresql", "postgres", "mysql", "mariadb"),
@@ -60,7 +60,7 @@ class SqlObserver(RowsObserver):
             raise ObserverError("SqlObserver needs exactly one of url= and engine=")
         if engine is None:
             SINK.check_installed()
-            from ._rows_engine import open_engine
+            from .rows.engine import open_engine
 
             engine = open_engine(url, echo=echo)
         super().__init__(engine, priority=priority)
@@ -84,7 +84,7 @@ def __getattr__(name: str) -> Any:
     """Load ``SqlReader`` (which needs SQLAlchemy) on first access."""
     if name == "SqlReader":
         SINK.check_installed()
-        from ._rows_reader import RowsReader
+        from .rows.reader import RowsReader
 
         return RowsReader
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

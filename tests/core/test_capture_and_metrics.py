@@ -10,9 +10,9 @@ import threading
 import numpy as np
 import pytest
 
-from sacredlike.capture import make_capture
 from sacredlike.errors import ConfigError
 from sacredlike.metrics_logger import MetricsLogger, ScalarMetricLogEntry, linearize_metrics
+from sacredlike.output_capture import make_capture
 from sacredlike.utils import apply_backspaces_and_linefeeds
 
 from .conftest import FAST

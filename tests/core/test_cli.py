@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sacredlike import Experiment
-from sacredlike.cli import main
+from sacredlike.console import main
 from sacredlike.observers import FileStorageObserver
 
 from .conftest import FAST

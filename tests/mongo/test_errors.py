@@ -6,7 +6,7 @@ import pytest
 from pymongo import errors
 
 from sacredlike.errors import SinkRejected, SinkUnavailable
-from sacredlike.observers._document_store import MetricPart
+from sacredlike.observers.document.store import MetricPart
 from sacredlike.observers.mongo import driver_errors
 
 from .helpers import Beats, now, start

@@ -13,9 +13,9 @@ from typing import IO, Any
 import pytest
 
 from sacredlike.errors import SinkUnavailable
-from sacredlike.observers._document import DocumentObserver, upload_saved_runs
-from sacredlike.observers._document_store import DocumentStore, MetricPart
-from sacredlike.observers._sink_tools import RetryPolicy
+from sacredlike.observers.document.store import DocumentStore, MetricPart
+from sacredlike.observers.document.writer import DocumentObserver, upload_saved_runs
+from sacredlike.observers.retry import RetryPolicy
 
 from .helpers import Beats, now, points, start
 

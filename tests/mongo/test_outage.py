@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from sacredlike.errors import SinkUnavailable
-from sacredlike.observers._document_store import MetricPart
-from sacredlike.observers._sink_tools import RetryPolicy
+from sacredlike.observers.document.store import MetricPart
 from sacredlike.observers.mongo import QueuedMongoObserver
+from sacredlike.observers.retry import RetryPolicy
 from tests.service_helpers import wait_until
 
 from .helpers import Beats, now, points, start

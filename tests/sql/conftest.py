@@ -49,7 +49,7 @@ class Database:
     def engine(self) -> Any:
         """An engine for checking rows directly."""
         if self._engine is None:
-            from sacredlike.observers._rows_engine import open_engine
+            from sacredlike.observers.rows.engine import open_engine
 
             self._engine = open_engine(self.url)
         return self._engine
@@ -61,7 +61,7 @@ class Database:
 
     def select(self, table: str, **equal: Any) -> list[dict[str, Any]]:
         """Rows of one of the sink's tables whose columns equal ``equal``, typed by the schema."""
-        from sacredlike.observers import _rows_schema
+        from sacredlike.observers.rows import schema as _rows_schema
 
         chosen = _rows_schema.metadata.tables[table]
         query = sa.select(chosen).where(*(chosen.c[k] == v for k, v in equal.items()))

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from sacredlike.errors import MissingExtra, ObserverError, SinkRejected, SinkUnavailable
-from sacredlike.observers import _rows_schema
+from sacredlike.observers.rows import schema as _rows_schema
 from sacredlike.observers.sql import SqlObserver
 from tests.service_helpers import free_port
 
@@ -104,7 +104,7 @@ def test_migrations_run_in_order_once(db, observer, monkeypatch):
 
 
 def test_lock_held_elsewhere_gives_up_after_the_timeout(mariadb_db, monkeypatch):
-    from sacredlike.observers import _rows_engine
+    from sacredlike.observers.rows import engine as _rows_engine
 
     observer = SqlObserver(mariadb_db.url)
     monkeypatch.setattr(_rows_engine, "LOCK_TIMEOUT", 0)
@@ -121,7 +121,7 @@ def test_lock_held_elsewhere_gives_up_after_the_timeout(mariadb_db, monkeypatch)
 def test_a_driver_error_without_a_message_is_still_translated():
     from sqlalchemy import exc
 
-    from sacredlike.observers._rows_engine import translate
+    from sacredlike.observers.rows.engine import translate
 
     lost = exc.OperationalError("SELECT 1", {}, ConnectionResetError())
     failure = translate(lost, "sqlite:///runs.db", "update the run")

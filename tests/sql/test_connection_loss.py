@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from sacredlike.errors import SinkUnavailable
-from sacredlike.observers import _rows_store
+from sacredlike.observers.rows import store as _rows_store
 from sacredlike.observers.sql import SqlObserver
 
 from .helpers import at, points, start

@@ -9,7 +9,7 @@ import tracemalloc
 import pytest
 
 from sacredlike.errors import RunNotFound
-from sacredlike.observers import _rows_schema
+from sacredlike.observers.rows import schema as _rows_schema
 
 from .helpers import start
 

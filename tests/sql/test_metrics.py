@@ -71,7 +71,7 @@ def test_metrics_of_unknown_run(db, observer, reader):
 
 
 def test_awkward_names_aware_times_and_split_statements(db, observer, reader, monkeypatch):
-    from sacredlike.observers import _rows_metrics
+    from sacredlike.observers.rows import metrics as _rows_metrics
 
     monkeypatch.setattr(_rows_metrics, "STATEMENT_BYTES", 300)  # many INSERTs on MariaDB
     run_id = start(observer)

@@ -4,7 +4,7 @@
 that fails with connection trouble is retried a few times with growing pauses
 (:data:`RETRY_DELAYS`, reconnecting on the way); then it raises
 :class:`~sacredlike.errors.SinkUnavailable` and the observer keeps what was not written for
-its next event. Table layout: :mod:`sacredlike.observers._rows_schema`.
+its next event. Table layout: :mod:`sacredlike.observers.rows.schema`.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import exc
 
-from ..dependencies import file_md5
-from ..errors import SinkRejected, SinkUnavailable
-from . import _rows_schema as tables
-from ._rows_engine import exclusive, masked_url, translate
-from ._rows_metrics import insert_metrics, metric_rows
-from ._rows_schema import json_safe
+from ...dependencies import file_md5
+from ...errors import SinkRejected, SinkUnavailable
+from . import schema as tables
+from .engine import exclusive, masked_url, translate
+from .metrics import insert_metrics, metric_rows
+from .schema import json_safe
 
 logger = logging.getLogger(__name__)
 

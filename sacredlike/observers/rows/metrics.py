@@ -22,9 +22,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import exc
 
-from ..serialize import number
-from . import _rows_schema as tables
-from ._rows_schema import nonfinite_text
+from ...serialize import number
+from . import schema as tables
+from .schema import nonfinite_text
 
 COLUMNS = ("run_id", "name", "step", "value", "nonfinite", "timestamp")
 _COPY_TYPES = ("text", "text", "int8", "float8", "text", "timestamp")

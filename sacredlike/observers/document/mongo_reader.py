@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..errors import RunNotFound
-from ._mongo_location import parse_target
-from ._mongo_store import SINK, driver_errors, escape_key, from_bson, open_client, to_bson
-from .base import MetricSeries, RunQuery, RunReader, StoredRun
+from ...errors import RunNotFound
+from ..base import MetricSeries, RunQuery, RunReader, StoredRun
+from .mongo_location import parse_target
+from .mongo_store import SINK, driver_errors, escape_key, from_bson, open_client, to_bson
 
 
 class MongoReader(RunReader):

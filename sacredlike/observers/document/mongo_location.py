@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import CommandLineError
-from ..redaction import redact_credentials
+from ...errors import CommandLineError
+from ...redaction import redact_credentials
 
 _NAME = r"[A-Za-z0-9_-]+"
 _PLAIN_FORM = re.compile(

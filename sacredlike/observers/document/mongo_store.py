@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import IO, Any
 
-from ..errors import SinkRejected, SinkUnavailable
-from ..redaction import redact_credentials
-from ..registry import Sink
-from ._document_store import DocumentStore, MetricPart
-from ._mongo_location import MongoTarget
+from ...errors import SinkRejected, SinkUnavailable
+from ...redaction import redact_credentials
+from ...registry import Sink
+from .mongo_location import MongoTarget
+from .store import DocumentStore, MetricPart
 
 DEFAULT_TIMEOUT_MS = 5000
 ID_ATTEMPTS = 100

@@ -24,70 +24,26 @@ fails if another process took the id first, then the next number is tried).
 
 from __future__ import annotations
 
-import abc
 import datetime as _dt
 import json
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Any
 
-from ..dependencies import file_md5
-from ..errors import RunNotFound, SinkRejected
-from ..record import RunRecord
-from ..serialize import dumps
-from .base import MetricSeries, RunObserver, RunQuery, RunReader, StoredRun
+from ...dependencies import file_md5
+from ...errors import SinkRejected
+from ...record import RunRecord
+from ...serialize import dumps
+from ..base import RunObserver
+from .store import BlobStore
 
 _MAX_ID_ATTEMPTS = 1000
 BEAT_ONLY_REWRITE_INTERVAL = 1.0
 """Seconds within which a beat that changes nothing but the beat time skips run.json."""
-_ISO_FIELDS = ("start_time", "stop_time", "heartbeat", "queue_time")
 _SEPARATE_FILES = frozenset({"info", "config"})  # stored in info.json / config.json
-
-
-class BlobStore(abc.ABC):
-    """Where a folder of runs lives: a local directory, a bucket prefix, ...
-
-    Keys are ``/``-separated paths relative to the store's root. Implementations raise
-    ``FileNotFoundError`` for missing keys and translate other driver errors into
-    :class:`~sacredlike.errors.SinkUnavailable` / :class:`~sacredlike.errors.SinkRejected`.
-
-    Attributes:
-        location: where the store is, for messages (a path or URL without credentials).
-    """
-
-    location: str = ""
-
-    @abc.abstractmethod
-    def put(self, key: str, data: bytes) -> None:
-        """Store ``data`` at ``key``, replacing any previous content atomically."""
-
-    @abc.abstractmethod
-    def append(self, key: str, data: bytes) -> None:
-        """Add ``data`` to the end of ``key`` (creating it)."""
-
-    @abc.abstractmethod
-    def get(self, key: str) -> bytes:
-        """The content of ``key``."""
-
-    @abc.abstractmethod
-    def put_file(self, key: str, path: str) -> None:
-        """Copy the local file ``path`` to ``key`` without loading it whole into memory."""
-
-    @abc.abstractmethod
-    def list(self, prefix: str) -> list[str]:
-        """Names of the entries directly under ``prefix`` (``""`` for the root)."""
-
-    @abc.abstractmethod
-    def create_dir(self, key: str) -> bool:
-        """Create the run folder ``key``; False if it already existed (atomic claim)."""
-
-    @abc.abstractmethod
-    def exists(self, key: str) -> bool:
-        """Whether ``key`` holds content."""
 
 
 _METRIC_FIELDS = ("steps", "timestamps", "values")
@@ -383,99 +339,3 @@ class FolderObserver(RunObserver):
                 self.store.put_file(f"{self.record.run_id}/metrics.json", tmp.name)
             finally:
                 os.unlink(tmp.name)
-
-
-def _parse_time(value: Any) -> _dt.datetime | None:
-    return _dt.datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
-class FolderReader(RunReader):
-    """Reads runs from a folder layout in a :class:`BlobStore`."""
-
-    def __init__(self, store: BlobStore) -> None:
-        self.store = store
-
-    def _json(self, key: str, default: Any = None) -> Any:
-        try:
-            return json.loads(self.store.get(key))
-        except FileNotFoundError:
-            return default
-
-    def _run_ids(self) -> list[int]:
-        return sorted((int(n) for n in self.store.list("") if n.isdigit()), reverse=True)
-
-    def _load(self, run_id: Any, *, full: bool) -> StoredRun:
-        entry = self._json(f"{run_id}/run.json")
-        if entry is None:
-            raise RunNotFound(f"no run {run_id!r} in {self.store.location}")
-        run = StoredRun(
-            id=run_id,
-            experiment_name=entry.get("experiment", {}).get("name"),
-            status=entry.get("status", ""),
-            command=entry.get("command"),
-            config=self._json(f"{run_id}/config.json", {}),
-            result=entry.get("result"),
-            host=entry.get("host", {}),
-            meta=entry.get("meta", {}),
-            experiment=entry.get("experiment", {}),
-            fail_trace=entry.get("fail_trace"),
-            artifacts=list(entry.get("artifacts", [])),
-            **{field: _parse_time(entry.get(field)) for field in _ISO_FIELDS},
-        )
-        if full:
-            run.info = self._json(f"{run_id}/info.json", {})
-            try:
-                run.captured_out = self.store.get(f"{run_id}/cout.txt").decode("utf-8", "replace")
-            except FileNotFoundError:
-                run.captured_out = ""
-        return run
-
-    def find_runs(self, query: RunQuery | None = None) -> list[StoredRun]:
-        """Runs matching ``query``, newest start first."""
-        query = query or RunQuery()
-        runs = [self._load(run_id, full=False) for run_id in self._run_ids()]
-        runs = [run for run in runs if query.matches(run)]
-        runs.sort(key=lambda r: r.start_time or r.queue_time or _dt.datetime.min, reverse=True)
-        return runs[: query.limit] if query.limit is not None else runs
-
-    def get_run(self, run_id: Any) -> StoredRun:
-        """One run, with info and captured output."""
-        return self._load(run_id, full=True)
-
-    def get_metrics(
-        self, run_id: Any, names: Iterable[str] | None = None
-    ) -> dict[str, MetricSeries]:
-        """All points, from metrics.jsonl (durable even after a crash) or metrics.json."""
-        self._load(run_id, full=False)
-        wanted = set(names) if names is not None else None
-        series: dict[str, MetricSeries] = {}
-        try:
-            lines = self.store.get(f"{run_id}/metrics.jsonl").decode().splitlines()
-        except FileNotFoundError:
-            lines = []
-        if lines:
-            batches = []
-            for line in lines:
-                try:
-                    batches.append(json.loads(line))
-                except ValueError:
-                    continue  # a line torn by a crash mid-write
-        else:
-            stored = self._json(f"{run_id}/metrics.json", {})
-            batches = [{"name": name, **data} for name, data in stored.items()]
-        for batch in batches:
-            name = batch["name"]
-            if wanted is not None and name not in wanted:
-                continue
-            target = series.setdefault(name, MetricSeries(name))
-            target.steps.extend(batch["steps"])
-            target.values.extend(batch["values"])
-            target.timestamps.extend(_dt.datetime.fromisoformat(t) for t in batch["timestamps"])
-        return series
-
-    def get_artifact(self, run_id: Any, name: str) -> bytes:
-        """The bytes of artifact ``name`` of run ``run_id``."""
-        run = self._load(run_id, full=False)
-        if name not in run.artifacts:
-            raise FileNotFoundError(f"run {run_id!r} has no artifact {name!r}")
-        return self.store.get(f"{run_id}/{name}")

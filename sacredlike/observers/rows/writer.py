@@ -1,7 +1,7 @@
 """A run as rows in a SQL database: the observer of the rows family.
 
-The tables are described in :mod:`sacredlike.observers._rows_schema` (and ``docs/sql.md``);
-the statements live in :mod:`sacredlike.observers._rows_store`. This module holds the event
+The tables are described in :mod:`sacredlike.observers.rows.schema` (and ``docs/sql.md``);
+the statements live in :mod:`sacredlike.observers.rows.store`. This module holds the event
 logic only and imports SQLAlchemy lazily, so it loads without the ``sql`` extra (the
 observer is built on an engine, so SQLAlchemy is there by then).
 
@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..record import RunRecord
-from .base import RunObserver
+from ...record import RunRecord
+from ..base import RunObserver
 
 
 class RowsObserver(RunObserver):
@@ -41,7 +41,7 @@ class RowsObserver(RunObserver):
     """
 
     def __init__(self, engine: Any, priority: int = 40) -> None:
-        from ._rows_store import RowStore
+        from .store import RowStore
 
         self.priority = priority
         self.store = RowStore(engine)

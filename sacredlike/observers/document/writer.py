@@ -46,13 +46,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..dependencies import file_md5
-from ..errors import SinkError, SinkRejected
-from ..record import RunRecord
-from ..serialize import flatten
-from ._document_store import DocumentStore, MetricPart
-from ._sink_tools import RetryPolicy
-from .base import RunObserver
+from ...dependencies import file_md5
+from ...errors import SinkError, SinkRejected
+from ...record import RunRecord
+from ...serialize import flatten
+from ..base import RunObserver
+from ..retry import RetryPolicy
+from .store import DocumentStore, MetricPart
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class DocumentObserver(RunObserver):
     output_limit = 1_000_000
     beat_retry = RetryPolicy(attempts=2, first_delay=0.2)
     final_retry = RetryPolicy(attempts=5, first_delay=0.5, max_delay=4.0)
-    upload_hint = "sacredlike.observers._document.upload_saved_runs(DIRECTORY, observer)"
+    upload_hint = "sacredlike.observers.document.writer.upload_saved_runs(DIRECTORY, observer)"
 
     def __init__(
         self,

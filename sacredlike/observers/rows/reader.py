@@ -19,11 +19,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from ..errors import RunNotFound
-from . import _rows_schema as tables
-from ._rows_engine import masked_url, open_engine, translated
-from ._rows_store import canonical_int
-from .base import MetricSeries, RunQuery, RunReader, StoredRun
+from ...errors import RunNotFound
+from ..base import MetricSeries, RunQuery, RunReader, StoredRun
+from . import schema as tables
+from .engine import masked_url, open_engine, translated
+from .store import canonical_int
 
 _LISTED = (
     tables.run.c.id,

@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.pool import StaticPool
 
-from ..errors import MissingExtra, ObserverError, SinkError, SinkRejected, SinkUnavailable
-from ._rows_schema import MYSQL_DIALECTS
+from ...errors import MissingExtra, ObserverError, SinkError, SinkRejected, SinkUnavailable
+from .schema import MYSQL_DIALECTS
 
 _DEFAULT_DRIVERS = {
     "postgresql": "postgresql+psycopg",

@@ -7,9 +7,9 @@ import threading
 import time
 from typing import Any
 
-from ..errors import SinkError, SinkUnavailable
-from ._document import DocumentObserver
-from ._sink_tools import RetryPolicy
+from ...errors import SinkError, SinkUnavailable
+from ..retry import RetryPolicy
+from .writer import DocumentObserver
 
 log = logging.getLogger(__name__)
 
