@@ -1,10 +1,9 @@
 """One registry of sinks: URL schemes, command-line flags, classes and pip extras.
 
-Each sink module registers itself with :func:`register_sink` at import time; a sink module
-must import its driver lazily (inside functions), so loading the registry stays cheap.
-Built-in sink modules are listed in :data:`BUILTIN_SINK_MODULES`; third-party packages add
-theirs through the entry-point group ``sacredlike.sinks`` (an entry point may name a module
-that registers itself, or a :class:`Sink` object).
+Built-in sinks are declared in one table, :data:`sacredlike.sink_table.BUILTIN_SINKS`, and
+registered without importing their modules, so loading the registry stays cheap.
+Third-party packages add theirs through the entry-point group ``sacredlike.sinks`` (an entry
+point may name a module that calls :func:`register_sink`, or a :class:`Sink` object).
 
 Classes are named as ``"module:Class"`` strings and imported on first use, after checking that
 the sink's libraries are installed, so a missing driver becomes one clear
@@ -21,11 +20,6 @@ from typing import Any
 
 from .errors import MissingExtra, UnknownSink
 
-BUILTIN_SINK_MODULES = (
-    "sacredlike.observers.file_storage",
-    "sacredlike.observers.mongo",
-    "sacredlike.observers.sql",
-)
 ENTRY_POINT_GROUP = "sacredlike.sinks"
 
 
@@ -35,6 +29,8 @@ class Sink:
 
     Attributes:
         name: short name, e.g. ``"sql"``.
+        family: the writer family (``"folder"``, ``"document"``, ``"rows"``) or another word
+            for sinks outside them (``"notification"``).
         observer: ``"module:Class"`` of the observer; the class has a ``from_flag(value)``
             classmethod that builds it from the command-line flag's argument.
         reader: ``"module:Class"`` of its :class:`~sacredlike.observers.base.RunReader`
@@ -44,6 +40,7 @@ class Sink:
         schemes: URL schemes this sink serves in :func:`open_store`.
         flag / short_flag: the experiment command-line options, e.g. ``--sql`` / ``-s``.
         metavar / help: how the flag is shown in ``--help``.
+        exports: names :mod:`sacredlike.observers` loads lazily from the observer's module.
     """
 
     name: str
@@ -56,6 +53,18 @@ class Sink:
     short_flag: str | None = None
     metavar: str = "URL"
     help: str = ""
+    family: str = ""
+    exports: tuple[str, ...] = ()
+
+    @property
+    def module(self) -> str:
+        """The module holding the observer class."""
+        return self.observer.partition(":")[0]
+
+    @property
+    def install_hint(self) -> str:
+        """The pip command that installs what the sink needs."""
+        return f'pip install "sacredlike[{self.extra or self.name}]"'
 
     def check_installed(self) -> None:
         """Raise :class:`MissingExtra` if a library this sink needs is not installed."""
@@ -162,8 +171,10 @@ def _load_all() -> None:
         if _loaded:
             return
         _loaded = True
-        for module in BUILTIN_SINK_MODULES:
-            importlib.import_module(module)
+        from .sink_table import BUILTIN_SINKS
+
+        for sink in BUILTIN_SINKS:
+            register_sink(sink)
         from importlib.metadata import entry_points
 
         for entry in entry_points(group=ENTRY_POINT_GROUP):

@@ -10,24 +10,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ..sink_table import lazy_exports
 from .base import MetricSeries, RunObserver, RunQuery, RunReader, StoredRun
 
-_LAZY = {
-    "FileStorageObserver": "file_storage",
-    "FileStorageReader": "file_storage",
-    "SqlObserver": "sql",
-    "SqlReader": "sql",
-    "MongoObserver": "mongo",
-    "QueuedMongoObserver": "mongo",
-    "MongoReader": "mongo",
-}
+_LAZY = lazy_exports()
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'sacredlike.observers' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    return getattr(importlib.import_module(module), name)
 
 
 def __dir__() -> list[str]:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SinkRejected
-from ..registry import Sink, register_sink
 from .folder import BlobStore, FolderObserver, FolderReader
 
 
@@ -163,17 +162,3 @@ class FileStorageReader(FolderReader):
     def from_url(cls, url: str) -> FileStorageReader:
         """From a path or a ``file://`` URL."""
         return cls(url[len("file://") :] if url.startswith("file://") else url)
-
-
-register_sink(
-    Sink(
-        name="file_storage",
-        observer="sacredlike.observers.file_storage:FileStorageObserver",
-        reader="sacredlike.observers.file_storage:FileStorageReader",
-        schemes=("file",),
-        flag="--file_storage",
-        short_flag="-F",
-        metavar="BASEDIR",
-        help="add a file storage observer writing runs to BASEDIR",
-    )
-)

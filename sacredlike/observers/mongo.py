@@ -21,7 +21,6 @@ import warnings
 from typing import Any
 
 from ..errors import SacredlikeError
-from ..registry import register_sink
 from .document.mongo_location import MongoTarget, parse_target
 from .document.mongo_reader import MongoReader
 from .document.mongo_store import (
@@ -217,8 +216,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"uploaded run(s) {', '.join(map(str, ids))}")
     return 0
 
-
-register_sink(SINK)
 
 if __name__ == "__main__":
     sys.exit(main())

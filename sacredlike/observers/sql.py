@@ -11,24 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ObserverError
-from ..registry import Sink, register_sink
+from ..sink_table import builtin_sink
 from .rows.writer import RowsObserver
 
 __all__ = ["SqlObserver"]  # SqlReader too, loaded on first access (see __getattr__)
 
-SINK = Sink(
-    name="sql",
-    observer="sacredlike.observers.sql:SqlObserver",
-    reader="sacredlike.observers.rows.reader:RowsReader",
-    extra="sql",
-    requires=("sqlalchemy",),
-    schemes=("sqlite", "postgresql", "postgres", "mysql", "mariadb"),
-    flag="--sql",
-    short_flag="-s",
-    metavar="DB_URL",
-    help="record runs in a SQL database (SQLite, PostgreSQL, MariaDB/MySQL) at DB_URL",
-)
-"""The SQL sink as the registry knows it; :meth:`Sink.check_installed` checks SQLAlchemy."""
+SINK = builtin_sink("sql")
+"""The SQL sink as the table declares it; :meth:`Sink.check_installed` checks SQLAlchemy."""
 
 
 class SqlObserver(RowsObserver):
@@ -93,6 +82,3 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     """The module's names, ``SqlReader`` included."""
     return sorted([*globals(), "SqlReader"])
-
-
-register_sink(SINK)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
 import subprocess
 import sys
 
@@ -9,6 +11,7 @@ import pytest
 
 from sacredlike.errors import MissingExtra, UnknownSink
 from sacredlike.registry import Sink, open_store, register_sink, registered_sinks, url_scheme
+from sacredlike.sink_table import BUILTIN_SINKS, lazy_exports
 
 
 def test_import_loads_no_sink_library():
@@ -27,9 +30,29 @@ def test_every_registered_sink_loads_its_classes():
     sinks = registered_sinks()
     assert {"file_storage", "sql", "mongo"} <= {sink.name for sink in sinks}
     for sink in sinks:
-        assert callable(sink.observer_class().from_flag)
-        assert callable(sink.reader_class().from_url)
-        assert sink.flag and sink.short_flag
+        if sink.reader is not None:
+            assert callable(sink.observer_class().from_flag)
+            assert callable(sink.reader_class().from_url)
+            assert sink.flag and sink.short_flag and sink.family
+
+
+def test_the_sink_table_is_what_the_observers_package_exports():
+    import sacredlike.observers as observers
+
+    for name, module in lazy_exports().items():
+        assert getattr(observers, name) is getattr(importlib.import_module(module), name)
+    declared = {sink.name for sink in BUILTIN_SINKS}
+    assert declared <= {sink.name for sink in registered_sinks()}
+
+
+def test_every_extra_a_sink_names_is_in_the_package_metadata():
+    metadata = importlib.metadata.metadata("sacredlike")
+    extras = set(metadata.get_all("Provides-Extra") or [])
+    (everything,) = [r for r in metadata.get_all("Requires-Dist") if r.endswith('extra == "all"')]
+    for sink in BUILTIN_SINKS:
+        if sink.extra:
+            assert sink.extra in extras, sink.install_hint
+            assert sink.extra in everything, "sacredlike[all] installs every sink"
 
 
 def test_taken_schemes_and_flags_are_refused():

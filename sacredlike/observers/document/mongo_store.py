@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from ...errors import SinkRejected, SinkUnavailable
 from ...redaction import redact_credentials
-from ...registry import Sink
+from ...sink_table import builtin_sink
 from .mongo_location import MongoTarget
 from .store import DocumentStore, MetricPart
 
@@ -33,20 +33,8 @@ _AS_IS = frozenset({float, str, bool, type(None), _dt.datetime})  # what to_bson
 # Server error codes meaning "the server is stepping down or shutting down": retry later.
 _TRANSIENT_CODES = frozenset({91, 189, 10107, 11600, 11602, 13435, 13436})
 
-SINK = Sink(
-    name="mongo",
-    observer="sacredlike.observers.mongo:MongoObserver",
-    reader="sacredlike.observers.mongo:MongoReader",
-    extra="mongo",
-    requires=("pymongo",),
-    schemes=("mongodb",),
-    flag="--mongo_db",
-    short_flag="-m",
-    metavar="DB",
-    help="add a MongoObserver: DB, HOST:PORT, HOST:PORT:DB, ...:DB.PREFIX, optional "
-    "!PRIORITY, or a mongodb:// / mongodb+srv:// URI",
-)
-"""The sink's registration (done by :mod:`sacredlike.observers.mongo`)."""
+SINK = builtin_sink("mongo")
+"""The MongoDB sink as the table declares it (checks that pymongo is installed)."""
 
 
 # -- key and value rule ---------------------------------------------------------------------
