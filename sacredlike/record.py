@@ -203,6 +203,15 @@ class RunRecord:
         """Record that ``changes`` (as returned by :meth:`changes`) were written."""
         self._stored.update(changes)
 
+    def unskip(self, offered: dict[str, dict], fresh: dict[str, dict]) -> None:
+        """Undo :meth:`new_points` on ``offered`` (which returned ``fresh``): nothing was stored."""
+        self.skip_points(
+            {
+                name: len(series["steps"]) - len(fresh.get(name, {"steps": ()})["steps"])
+                for name, series in offered.items()
+            }
+        )
+
     def resumed(self, run_id: Any, stored: dict[str, Any]) -> None:
         """Take over run ``run_id`` whose stored fields are ``stored`` (replaying a journal).
 
