@@ -20,6 +20,8 @@ _LAZY = {
     "MongoObserver": "mongo",
     "QueuedMongoObserver": "mongo",
     "MongoReader": "mongo",
+    "SlackObserver": "slack",
+    "TelegramObserver": "telegram_obs",
 }
 
 

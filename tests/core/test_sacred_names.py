@@ -162,3 +162,16 @@ def test_an_added_config_key_raises_config_added_error(ex):
     with pytest.raises(ConfigAddedError) as caught:
         ex.run(config_updates={"unknown": 1}, options=FAST)
     assert caught.value.conflicting_configs == ("unknown",)
+
+
+def test_a_fail_trace_given_as_a_string_is_stored_as_its_lines():
+    import datetime as dt
+
+    from sacredlike.record import RunRecord
+
+    record = RunRecord()
+    record.failed(dt.datetime(2024, 1, 1), "Traceback (most recent call last):\nValueError: x\n")
+    assert record.fields["fail_trace"] == [
+        "Traceback (most recent call last):\n",
+        "ValueError: x\n",
+    ]
