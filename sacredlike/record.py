@@ -167,8 +167,10 @@ class RunRecord:
         """Mark the run interrupted with ``status`` (INTERRUPTED, TIMEOUT or custom)."""
         self.fields.update(status=str(status), stop_time=interrupt_time)
 
-    def failed(self, fail_time: _dt.datetime, fail_trace: list[str]) -> None:
-        """Mark the run FAILED with its traceback lines."""
+    def failed(self, fail_time: _dt.datetime, fail_trace: list[str] | str) -> None:
+        """Mark the run FAILED with its traceback lines (a string is split into its lines)."""
+        if isinstance(fail_trace, str):
+            fail_trace = fail_trace.splitlines(keepends=True)
         self.fields.update(
             status=RunStatus.FAILED.value, stop_time=fail_time, fail_trace=list(fail_trace)
         )

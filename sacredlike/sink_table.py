@@ -54,6 +54,22 @@ BUILTIN_SINKS: tuple[Sink, ...] = (
         help="add a MongoObserver: DB, HOST:PORT, HOST:PORT:DB, ...:DB.PREFIX, optional "
         "!PRIORITY, or a mongodb:// / mongodb+srv:// URI",
     ),
+    Sink(
+        name="slack",
+        family="notification",
+        observer=f"{_OBS}.slack:SlackObserver",
+        exports=("SlackObserver",),
+        extra="notify",
+        requires=("httpx",),
+    ),
+    Sink(
+        name="telegram",
+        family="notification",
+        observer=f"{_OBS}.telegram_obs:TelegramObserver",
+        exports=("TelegramObserver",),
+        extra="notify",
+        requires=("httpx",),
+    ),
 )
 
 
