@@ -270,7 +270,7 @@ class FolderObserver(RunObserver):
     def artifact_event(self, name, filename, metadata=None, content_type=None):
         """Copy the artifact into the run folder and list it in run.json."""
         if self.copy_artifacts:
-            self.store.put_file(f"{self.record.run_id}/{name}", filename)
+            self.store.put_file(f"{self.record.run_id}/{name}", filename, content_type)
         self.record.add_artifact(name)
         self._write_changes()
 
@@ -300,6 +300,7 @@ class FolderObserver(RunObserver):
         try:
             if self._metrics.points != self._metrics.points_written:
                 self._write_metrics_json()
+            self.store.flush()
             self._write_changes()
         finally:
             self._metrics.close()
