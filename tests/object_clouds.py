@@ -7,10 +7,10 @@ are written once.
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +24,7 @@ from tests.object_servers import (
     moto_server,
     s3_env,
 )
-from tests.service_helpers import service_missing
+from tests.service_helpers import TcpProxy, service_missing
 
 
 def _started(make) -> ServerProcess:
@@ -70,6 +70,15 @@ class Cloud:
 
         return GoogleCloudStorageObserver
 
+    def options_via(self, endpoint: str) -> dict[str, Any]:
+        """Observer arguments that send its requests to ``endpoint`` (a proxy) instead."""
+        if self.scheme == "s3":
+            return {"endpoint_url": endpoint}
+        from google.cloud import storage
+
+        with environment({"STORAGE_EMULATOR_HOST": endpoint}):
+            return {"client": storage.Client()}
+
     def reader(self, prefix: str = "runs") -> Any:
         """The sink's reader on this bucket (through ``open_store``)."""
         from sacredlike.registry import open_store
@@ -107,6 +116,42 @@ class Cloud:
         return storage.Client().bucket(self.bucket).get_blob(key).content_type
 
 
+class Outage:
+    """Takes a cloud's server away and brings it back, for an observer built here.
+
+    Args:
+        cloud: the store under test.
+        stop / start: take the server away / bring it back (same port, same objects).
+        observer_options: extra observer arguments that route it through ``stop``/``start``.
+    """
+
+    def __init__(
+        self,
+        cloud: Cloud,
+        stop: Callable[[], None],
+        start: Callable[[], None],
+        observer_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.cloud, self.stop, self.start = cloud, stop, start
+        self.options = observer_options or {}
+        self._timers: list[threading.Timer] = []
+
+    def observer(self, **kwargs: Any) -> Any:
+        """An observer on the cloud's bucket whose requests the outage cuts."""
+        return self.cloud.observer(**self.options, **kwargs)
+
+    def start_later(self, delay: float) -> None:
+        """Bring the server back after ``delay`` seconds, in the background."""
+        timer = threading.Timer(delay, self.start)
+        self._timers.append(timer)
+        timer.start()
+
+    def settle(self) -> None:
+        """Wait for pending restarts (called by the fixture)."""
+        for timer in self._timers:
+            timer.join()
+
+
 def _new_bucket(scheme: str) -> str:
     name = f"t-{uuid.uuid4().hex[:16]}"
     if scheme == "s3":
@@ -132,11 +177,10 @@ def moto() -> Iterator[tuple[ServerProcess, dict[str, str]]]:
 
 
 @pytest.fixture(scope="session")
-def fake_gcs(tmp_path_factory) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
-    """fake-gcs-server for the session (on disk: a restart keeps the objects), and its env."""
+def fake_gcs() -> Iterator[tuple[ServerProcess, dict[str, str]]]:
+    """fake-gcs-server (in memory) for the session, and the environment that reaches it (set)."""
     pytest.importorskip("google.cloud.storage")
-    root: Path = tmp_path_factory.mktemp("fake-gcs")
-    server = _started(lambda: fake_gcs_server(root))
+    server = _started(fake_gcs_server)
     env = gcs_env(server.url)
     with environment(env):
         yield server, env
@@ -155,3 +199,29 @@ def gcs_cloud(fake_gcs) -> Cloud:
     """A fresh bucket on the session's fake-gcs-server."""
     server, env = fake_gcs
     return Cloud("gs", server, env, _new_bucket("gs"))
+
+
+@pytest.fixture
+def outage(cloud: Cloud) -> Iterator[Outage]:
+    """The ``cloud`` fixture's server behind a proxy that the test stops and restarts.
+
+    moto keeps objects in memory only (and fake-gcs-server's disk backend cannot hold the
+    ``<id>/`` folder markers), so the server stays up and the proxy in front of it goes away.
+    """
+    proxy = TcpProxy(cloud.server.url.removeprefix("http://"))
+    proxy.start()
+    running = [True]
+
+    def stop() -> None:
+        proxy.stop()
+        running[0] = False
+
+    def start() -> None:
+        proxy.start()
+        running[0] = True
+
+    outage = Outage(cloud, stop, start, cloud.options_via(f"http://127.0.0.1:{proxy.port}"))
+    yield outage
+    outage.settle()
+    if running[0]:
+        proxy.stop()

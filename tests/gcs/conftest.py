@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.object_clouds import Cloud, fake_gcs, gcs_cloud
+from tests.object_clouds import Cloud, fake_gcs, gcs_cloud, outage
 
-__all__ = ["fake_gcs", "gcs_cloud"]
+__all__ = ["fake_gcs", "gcs_cloud", "outage"]
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.object_clouds import Cloud, fake_gcs, gcs_cloud, moto, s3_cloud
+from tests.object_clouds import Cloud, fake_gcs, gcs_cloud, moto, outage, s3_cloud
 
-__all__ = ["fake_gcs", "gcs_cloud", "moto", "s3_cloud"]
+__all__ = ["fake_gcs", "gcs_cloud", "moto", "outage", "s3_cloud"]
 
 
 @pytest.fixture
