@@ -53,8 +53,11 @@ class LocalBlobStore(BlobStore):
         """Read the whole file."""
         return self._path(key).read_bytes()
 
-    def put_file(self, key: str, path: str) -> None:
-        """Copy ``path`` to a temporary file (in the kernel where the OS can), then replace."""
+    def put_file(self, key: str, path: str, content_type: str | None = None) -> None:
+        """Copy ``path`` to a temporary file (in the kernel where the OS can), then replace.
+
+        A directory keeps no content type: ``content_type`` is ignored.
+        """
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)

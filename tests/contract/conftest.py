@@ -14,10 +14,20 @@ import pytest
 from . import backends
 
 SINKS: list[str] = []
+_FIXTURES = {  # the server fixtures the backends build on
+    "mongo_server",
+    "sqlite_db",
+    "postgresql_db",
+    "mariadb_db",
+    "moto",
+    "fake_gcs",
+    "s3_cloud",
+    "gcs_cloud",
+}
 for _module in pkgutil.iter_modules(backends.__path__):
     _loaded = importlib.import_module(f"{backends.__name__}.{_module.name}")
     for _name in dir(_loaded):
-        if _name.startswith("backend_") or _name in ("mongo_server",) or _name.endswith("_db"):
+        if _name.startswith("backend_") or _name in _FIXTURES:
             globals()[_name] = getattr(_loaded, _name)
         if _name.startswith("backend_"):
             SINKS.append(_name.removeprefix("backend_"))

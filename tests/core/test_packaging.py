@@ -17,9 +17,10 @@ from sacredlike.sink_table import BUILTIN_SINKS, lazy_exports
 def test_import_loads_no_sink_library():
     code = (
         "import sys, sacredlike, sacredlike.observers, sacredlike.observers.sql, "
-        "sacredlike.observers.mongo; "
+        "sacredlike.observers.mongo, sacredlike.observers.s3_observer, "
+        "sacredlike.observers.gcs_observer; "
         "print(sorted(m for m in ('sqlalchemy', 'pymongo', 'bson', 'gridfs', 'psycopg', "
-        "'pymysql', 'yaml', 'numpy') if m in sys.modules))"
+        "'pymysql', 'yaml', 'numpy', 'boto3', 'botocore', 'google') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -28,7 +29,7 @@ def test_import_loads_no_sink_library():
 
 def test_every_registered_sink_loads_its_classes():
     sinks = registered_sinks()
-    assert {"file_storage", "sql", "mongo"} <= {sink.name for sink in sinks}
+    assert {"file_storage", "sql", "mongo", "s3", "gcs"} <= {sink.name for sink in sinks}
     for sink in sinks:
         if sink.reader is not None:
             assert callable(sink.observer_class().from_flag)

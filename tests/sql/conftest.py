@@ -9,8 +9,6 @@ skips the test locally and fails it under CI (:func:`tests.service_helpers.servi
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.service_helpers import free_port, port_open, service_missing
+from tests.service_helpers import TcpProxy, port_open, service_missing
 
 sa = pytest.importorskip("sqlalchemy")
 
@@ -204,62 +202,6 @@ def db(request: pytest.FixtureRequest) -> Database:
 def server_db(request: pytest.FixtureRequest) -> Database:
     """A fresh database on each database server in turn."""
     return request.getfixturevalue(f"{request.param}_db")
-
-
-class TcpProxy:
-    """Forwards a local port to a database server; :meth:`stop` drops the connections.
-
-    Stopped, the port refuses connections, as a crashed or unreachable server would;
-    :meth:`start` accepts them again on the same port.
-    """
-
-    def __init__(self, target: str) -> None:
-        host, port = target.rsplit(":", 1)
-        self.target = (host, int(port))
-        self.port = free_port()
-        self._listener: socket.socket | None = None
-        self._open: list[socket.socket] = []
-        self._lock = threading.Lock()
-
-    def start(self) -> None:
-        """Accept and forward connections."""
-        self._listener = socket.create_server(("127.0.0.1", self.port))
-        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
-
-    def stop(self) -> None:
-        """Refuse new connections and cut the open ones."""
-        assert self._listener is not None
-        self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() on Linux
-        self._listener.close()
-        with self._lock:
-            for sock in self._open:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:  # already closed by its other side
-                    continue
-            self._open.clear()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:  # the listener was closed by stop()
-                return
-            upstream = socket.create_connection(self.target)
-            with self._lock:
-                self._open += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
-
-
-def _pump(source: socket.socket, sink: socket.socket) -> None:
-    try:
-        while data := source.recv(65536):
-            sink.sendall(data)
-    except OSError:  # the proxy was stopped
-        return
-    finally:
-        sink.close()
 
 
 @pytest.fixture

@@ -35,8 +35,11 @@ class BlobStore(abc.ABC):
         """The content of ``key``."""
 
     @abc.abstractmethod
-    def put_file(self, key: str, path: str) -> None:
-        """Copy the local file ``path`` to ``key`` without loading it whole into memory."""
+    def put_file(self, key: str, path: str, content_type: str | None = None) -> None:
+        """Copy the local file ``path`` to ``key`` without loading it whole into memory.
+
+        ``content_type`` is the MIME type to record where the store keeps one.
+        """
 
     @abc.abstractmethod
     def list(self, prefix: str) -> list[str]:
@@ -49,3 +52,10 @@ class BlobStore(abc.ABC):
     @abc.abstractmethod
     def exists(self, key: str) -> bool:
         """Whether ``key`` holds content."""
+
+    def flush(self) -> None:
+        """Make every key whole before the run's final record is written.
+
+        Called once at the run's terminal event. Stores that emulate ``append`` (object
+        stores) merge what they kept aside; the default does nothing.
+        """

@@ -323,7 +323,7 @@ class FolderObserver(RunObserver):
         if name in RESERVED_NAMES:
             raise SinkRejected(f"artifact name {name!r} is reserved for the run's own records")
         if self.copy_artifacts:
-            self.store.put_file(f"{self.record.run_id}/{name}", filename)
+            self.store.put_file(f"{self.record.run_id}/{name}", filename, content_type)
         self.record.add_artifact(name)
         self._write_changes()
 
@@ -353,6 +353,7 @@ class FolderObserver(RunObserver):
         try:
             if self._metrics.points != self._metrics.points_written:
                 self._write_metrics_json()
+            self.store.flush()
             self._write_changes()
         finally:
             self._metrics.close()
