@@ -54,6 +54,20 @@ BUILTIN_SINKS: tuple[Sink, ...] = (
         help="add a MongoObserver: DB, HOST:PORT, HOST:PORT:DB, ...:DB.PREFIX, optional "
         "!PRIORITY, or a mongodb:// / mongodb+srv:// URI",
     ),
+    Sink(
+        name="tinydb",
+        family="document",
+        observer=f"{_OBS}.tinydb_hashfs:TinyDbObserver",
+        reader=f"{_OBS}.tinydb_hashfs:TinyDbReader",
+        exports=("TinyDbObserver", "TinyDbReader"),
+        extra="tinydb",
+        requires=("tinydb",),
+        schemes=("tinydb",),
+        flag="--tiny_db",
+        short_flag="-t",
+        metavar="BASEDIR",
+        help="add a TinyDbObserver storing runs in BASEDIR (metadata.json + hashfs/)",
+    ),
 )
 
 

@@ -90,6 +90,7 @@ class DocumentObserver(RunObserver):
         beat_retry / final_retry: retries of an ordinary event's write and of the final one.
         upload_hint: how to upload a run saved to ``failure_dir`` (``DIRECTORY`` is replaced
             by its folder in the warning).
+        document_format: the ``format`` field of run documents (which observer wrote them).
     """
 
     points_per_part = 100_000
@@ -97,6 +98,7 @@ class DocumentObserver(RunObserver):
     beat_retry = RetryPolicy(attempts=2, first_delay=0.2)
     final_retry = RetryPolicy(attempts=5, first_delay=0.5, max_delay=4.0)
     upload_hint = "sacredlike.observers.document.writer.upload_saved_runs(DIRECTORY, observer)"
+    document_format = FORMAT
 
     def __init__(
         self,
@@ -149,7 +151,7 @@ class DocumentObserver(RunObserver):
         fields["experiment"]["sources"] = self.beat_retry.call(
             lambda: self._store_sources(ex_info), "storing sources"
         )
-        fields.update(format=FORMAT, captured_out="", info={})
+        fields.update(format=self.document_format, captured_out="", info={})
         document = dict(fields)
         if self.overwrite is not None:
             run_id = self.overwrite
