@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ...errors import RunNotFound
-from ..base import MetricSeries, RunQuery, RunReader, StoredRun
+from ..base import MetricSeries, RunQuery, RunReader, StoredRun, canonical_int
 from .hash_files import HashFiles
 from .tinydb_codec import decode
 from .tinydb_file import MetadataFile
@@ -204,8 +204,8 @@ class TinyDbReader(RunReader):
 
     def _run_document(self, run_id: Any) -> tuple[str, dict[str, Any]]:
         runs = self._table("runs")
-        key = str(run_id)
-        if key.isdigit() and key in runs:
+        key = str(canonical_int(run_id))
+        if key in runs:
             return key, decode(runs[key])
         for key, doc in runs.items():
             if doc.get("_id") == run_id:

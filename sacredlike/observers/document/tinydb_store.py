@@ -41,6 +41,7 @@ from typing import IO, Any
 
 from ...errors import SinkRejected, SinkUnavailable
 from ...sink_table import builtin_sink
+from ..base import public_run_id
 from .hash_files import HashFiles
 from .store import DocumentStore, MetricPart
 from .tinydb_codec import encode, file_ref
@@ -130,10 +131,11 @@ class TinyDbDocumentStore(DocumentStore):
     def insert_run(self, document: dict[str, Any], run_id: Any = None) -> Any:
         """Insert the run and write ``metadata.json`` now (ids are taken under the lock).
 
-        A new run's id is the next TinyDB document id (an int); an int ``run_id`` is used as
-        the document id, any other ``run_id`` is kept as ``_id`` of a new document.
+        A new run's id is the next TinyDB document id (an int); a numeric ``run_id`` (``7``
+        or ``"7"``) is used as the document id, any other is kept as ``_id`` of a new document.
         """
         fields = self._encode_fields(document)
+        run_id = public_run_id(run_id)
         with self._lock, self._errors("inserting a run"), self.file.locked():
             tables = self.file.load()
             runs = tables.setdefault("runs", {})
@@ -147,6 +149,7 @@ class TinyDbDocumentStore(DocumentStore):
     def update_run(self, run_id: Any, fields: dict[str, Any]) -> None:
         """Set the fields (in memory; written now if final or due, else at a later event)."""
         encoded = self._encode_fields(fields)
+        run_id = public_run_id(run_id)
         with self._lock:
             self._fields.setdefault(run_id, {}).update(encoded)
             if "stop_time" in fields or self._due():
