@@ -32,6 +32,16 @@ def encode_date(value: _dt.datetime) -> str:
     return DATE_TAG + value.isoformat(timespec="microseconds")
 
 
+def encode_dates(values: list[_dt.datetime]) -> list[str]:
+    """The tagged texts of many datetimes (the fast path for metric timestamps)."""
+    return [
+        DATE_TAG + value.isoformat(timespec="microseconds")
+        if value.tzinfo is None
+        else encode_date(value)
+        for value in values
+    ]
+
+
 def file_ref(file_id: str) -> str:
     """The tagged reference to the hash-store file ``file_id``."""
     return FILE_TAG + json.dumps(file_id)

@@ -44,7 +44,7 @@ from ...sink_table import builtin_sink
 from ..base import public_run_id
 from .hash_files import HashFiles
 from .store import DocumentStore, MetricPart
-from .tinydb_codec import encode, file_ref
+from .tinydb_codec import encode, encode_dates, file_ref
 from .tinydb_file import MetadataFile, Tables
 
 SINK = builtin_sink("tinydb")
@@ -165,8 +165,9 @@ class TinyDbDocumentStore(DocumentStore):
                 pending = self._points.setdefault(
                     part.id, {"steps": [], "values": [], "timestamps": []}
                 )
-                for column, values in points.items():
-                    pending[column].extend(encode(values))
+                pending["steps"].extend(points["steps"])
+                pending["values"].extend(points["values"])  # numbers: log_scalar checks
+                pending["timestamps"].extend(encode_dates(points["timestamps"]))
             for part, points in batch:
                 part.count += len(points["steps"])
 
