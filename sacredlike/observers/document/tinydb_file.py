@@ -4,7 +4,8 @@ The file is TinyDB's JSON: ``{table: {"<doc id>": document}}``. It is only ever 
 whole (a temporary file beside it, ``fsync``, ``os.replace``), so a reader or a writer
 killed at any moment sees the old file or the new one, never a mix. Writers hold an
 exclusive ``flock`` on ``metadata.json.lock`` while they read, change and replace the file,
-so writers in several processes never lose each other's changes. The parsed content is
+and always re-read it once they hold the lock, so writers in several processes never lose
+each other's changes. Outside the lock (look-ups, readers) the parsed content is
 cached and re-read only when the file on disk changed: the cache keeps the file it was read
 from open, so its inode cannot be reused, and a path now naming another inode (a replace)
 or the same one with another size or mtime (an in-place write, as TinyDB itself does) is a
@@ -100,11 +101,16 @@ class MetadataFile:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the writers' lock (blocks while another process holds it)."""
+        """Hold the writers' lock (blocks while another process holds it).
+
+        The cache is dropped on entry: what a writer changes under the lock is always the
+        file as it is now, never a copy that could be stale.
+        """
         import fcntl
 
         with open(self.lock_path, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
+            self.forget()
             try:
                 yield
             finally:

@@ -230,7 +230,9 @@ class TinyDbDocumentStore(DocumentStore):
 
     def _apply_fields(self, runs: dict[str, Any]) -> None:
         for run_id, fields in self._fields.items():
-            key = self._keys.get(run_id) or self._find_key(runs, run_id)
+            key = self._keys.get(run_id)
+            if key is None or runs.get(key, {}).get("_id", run_id) != run_id:
+                key = self._find_key(runs, run_id)
             runs.setdefault(key, {"_id": run_id}).update(fields)
             self._keys[run_id] = key
 
