@@ -17,9 +17,9 @@ from sacredlike.sink_table import BUILTIN_SINKS, lazy_exports
 def test_import_loads_no_sink_library():
     code = (
         "import sys, sacredlike, sacredlike.observers, sacredlike.observers.sql, "
-        "sacredlike.observers.mongo; "
+        "sacredlike.observers.mongo, sacredlike.observers.tinydb_hashfs; "
         "print(sorted(m for m in ('sqlalchemy', 'pymongo', 'bson', 'gridfs', 'psycopg', "
-        "'pymysql', 'yaml', 'numpy') if m in sys.modules))"
+        "'pymysql', 'yaml', 'numpy', 'tinydb', 'hashfs') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
