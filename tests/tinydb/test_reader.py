@@ -98,3 +98,13 @@ def test_long_output_is_read_whole(store):
 def test_a_missing_folder_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no TinyDB store folder"):
         TinyDbReader(tmp_path / "absent")
+
+
+def test_the_console_command_reads_a_tinydb_url(filled, capsys):
+    from sacredlike.console import main
+
+    assert main(["ls", f"tinydb://{filled}"]) == 0
+    listing = capsys.readouterr().out
+    assert "cifar" in listing and listing.count("mnist") == 2
+    assert main(["metrics", f"tinydb://{filled}", "1", "loss"]) == 0
+    assert "loss\t4\t0.2" in capsys.readouterr().out
