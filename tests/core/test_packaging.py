@@ -18,9 +18,10 @@ def test_import_loads_no_sink_library():
     code = (
         "import sys, sacredlike, sacredlike.observers, sacredlike.observers.sql, "
         "sacredlike.observers.mongo, sacredlike.observers.s3_observer, "
-        "sacredlike.observers.gcs_observer; "
+        "sacredlike.observers.gcs_observer, sacredlike.observers.tinydb_hashfs; "
         "print(sorted(m for m in ('sqlalchemy', 'pymongo', 'bson', 'gridfs', 'psycopg', "
-        "'pymysql', 'yaml', 'numpy', 'boto3', 'botocore', 'google') if m in sys.modules))"
+        "'pymysql', 'yaml', 'numpy', 'boto3', 'botocore', 'google', 'tinydb', 'hashfs') "
+        "if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

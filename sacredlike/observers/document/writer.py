@@ -91,6 +91,7 @@ class DocumentObserver(RunObserver):
         upload_hint: how to upload a run saved to ``failure_dir`` (``DIRECTORY`` is replaced
             by its folder in the warning).
         save_unsent: whether a failed final write saves the run to ``failure_dir``.
+        document_format: the ``format`` field of run documents (which observer wrote them).
     """
 
     points_per_part = 100_000
@@ -101,6 +102,7 @@ class DocumentObserver(RunObserver):
     save_unsent = True
     """Save a run whose final write failed to ``failure_dir`` (a QueueObserver turns it off:
     its journal keeps the run instead)."""
+    document_format = FORMAT
 
     def __init__(
         self,
@@ -183,7 +185,7 @@ class DocumentObserver(RunObserver):
         fields["experiment"]["sources"] = self.beat_retry.call(
             lambda: self._store_sources(ex_info), "storing sources"
         )
-        fields.update(format=FORMAT, captured_out="", info={})
+        fields.update(format=self.document_format, captured_out="", info={})
         document = dict(fields)
         if self.overwrite is not None:
             run_id = self.overwrite

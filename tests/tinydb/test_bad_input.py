@@ -1,0 +1,90 @@
+"""Bad store paths: one clear error when the observer is made, nothing stored is touched."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from sacredlike.errors import CommandLineError, SinkRejected
+from sacredlike.observers import TinyDbObserver
+
+from .conftest import make_experiment
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _snapshot(folder):
+    return {
+        path: open(os.path.join(top, path), "rb").read()
+        for top, _, names in os.walk(folder)
+        for path in names
+    }
+
+
+def test_a_file_is_not_a_store(tmp_path):
+    path = tmp_path / "runs_db"
+    path.write_text("not a folder")
+    with pytest.raises(SinkRejected, match=r"runs_db is a file, not a folder"):
+        TinyDbObserver(path)
+    assert path.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"runs": {"1": {"status": "COMPL', "is not valid TinyDB JSON"),
+        ("[1, 2, 3]", "is JSON but not a TinyDB file"),
+        ('{"runs": {"first": {}}}', "is JSON but not a TinyDB file"),
+    ],
+)
+def test_a_corrupt_metadata_file_is_refused_untouched(store, content, message):
+    store.mkdir()
+    (store / "metadata.json").write_text(content)
+    before = _snapshot(store)
+    with pytest.raises(SinkRejected, match=message) as caught:
+        TinyDbObserver(store)
+    assert "\n" not in str(caught.value)
+    assert _snapshot(store) == before
+
+
+def test_the_flag_fails_before_the_run_starts(tmp_path):
+    path = tmp_path / "a_file"
+    path.write_text("x")
+    ex = make_experiment()
+    called = []
+    ex.pre_run_hook(lambda: called.append(True))
+    with pytest.raises(CommandLineError, match=r"-t/--tiny_db .* is a file, not a folder"):
+        ex.run(options={"--tiny_db": str(path)})
+    assert called == []
+
+
+def test_an_unwritable_folder_is_refused(tmp_path):
+    if os.geteuid() != 0:
+        store = tmp_path / "locked"
+        store.mkdir(mode=0o555)
+        with pytest.raises(SinkRejected, match="is not writable"):
+            TinyDbObserver(store)
+        return
+    if shutil.which("setpriv") is None:
+        pytest.skip("root without setpriv cannot test permissions")
+    top = tempfile.mkdtemp()
+    try:
+        os.chmod(top, 0o755)
+        store = os.path.join(top, "locked")
+        os.mkdir(store, 0o555)
+        code = f"from sacredlike.observers import TinyDbObserver\nTinyDbObserver({store!r})\n"
+        done = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+             sys.executable, "-c", code],
+            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ROOT}, cwd=top,
+        )  # fmt: skip
+        assert done.returncode == 1
+        assert "SinkRejected" in done.stderr and "is not writable" in done.stderr
+        assert os.listdir(store) == []
+    finally:
+        shutil.rmtree(top)
