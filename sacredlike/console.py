@@ -4,6 +4,7 @@
     sacredlike show STORE RUN_ID
     sacredlike metrics STORE RUN_ID [NAME ...]
     sacredlike sync [JOURNAL] [--to URL]
+    sacredlike reap STORE [--older-than DURATION]
 
 ``STORE`` is a directory path or a URL (``sqlite:///runs.db``, ``postgresql://...``,
 ``mongodb://...``), as :func:`sacredlike.open_store` takes it.
@@ -98,6 +99,17 @@ def _sync(args: argparse.Namespace) -> None:
         print(f"run {run_id}: journal {folder.name} delivered")
 
 
+def _reap(args: argparse.Namespace) -> None:
+    from .reap import last_sign_of_life, parse_duration, reap
+
+    older_than = parse_duration(args.older_than) if args.older_than else None
+    runs = reap(args.store, older_than)
+    if not runs:
+        print("no lost run: every RUNNING run is still beating")
+    for run in runs:
+        print(f"run {run.id}: DEAD (last beat {last_sign_of_life(run)})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sacredlike`` command."""
     parser = argparse.ArgumentParser(prog="sacredlike", description="Inspect recorded runs.")
@@ -124,6 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.add_argument("--to", help="store URL to deliver to (default: the journal's store)")
     sync.set_defaults(handler=_sync)
+    reaper = commands.add_parser("reap", help="record DEAD for runs that stopped beating")
+    reaper.add_argument("store")
+    reaper.add_argument(
+        "--older-than",
+        metavar="DURATION",
+        help="runs whose last beat is older than this (90s, 5m, 2h, 1d), lease or not "
+        "(default: runs past their lease)",
+    )
+    reaper.set_defaults(handler=_reap)
     return parser
 
 

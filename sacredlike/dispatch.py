@@ -6,10 +6,12 @@ go through one lock, so an observer never sees two events of a run at once.
 
 from __future__ import annotations
 
+import datetime as _dt
+import inspect
 import logging
 import threading
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .errors import ObserverError
@@ -22,6 +24,15 @@ MetricsByName = dict[str, dict[str, Any]]
 def observer_name(observer: Any) -> str:
     """A short description of an observer for messages (its class name and repr)."""
     return type(observer).__name__
+
+
+def takes_keyword(method: Callable[..., Any], name: str) -> bool:
+    """Whether ``method`` accepts the keyword argument ``name`` (or any keyword)."""
+    try:
+        parameters = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def merge_metrics(older: MetricsByName, newer: MetricsByName) -> MetricsByName:
@@ -54,6 +65,7 @@ class Dispatcher:
         self._failing: set[tuple[int, str]] = set()
         self._backlog: dict[int, MetricsByName] = {}
         self._deferred: BaseException | None = None
+        self._lease_takers: dict[int, bool] = {}
 
     # -- start -----------------------------------------------------------------------------
     def start(self, event: str, _id: Any, **kwargs: Any) -> Any:
@@ -92,11 +104,13 @@ class Dispatcher:
         captured_out: str,
         beat_time,
         result,
+        lease_until: _dt.datetime | None = None,
     ) -> None:
         """Deliver new metric points (re-offering any an observer missed), then a heartbeat.
 
         ``metric_batches`` may hold several batches (bounded in size, so memory stays
-        bounded); each goes to every observer before the next batch is made.
+        bounded); each goes to every observer before the next batch is made. ``lease_until``
+        goes to the observers whose ``heartbeat_event`` takes it (Sacred's do not).
         """
         with self._lock:
             delivered = False
@@ -106,6 +120,9 @@ class Dispatcher:
             if not delivered:  # no new points: still retry what an observer missed before
                 self._deliver_metrics({}, info)
             for observer in self.observers:
+                lease = {}
+                if lease_until is not None and self._takes_lease(observer):
+                    lease["lease_until"] = lease_until
                 self._call(
                     observer,
                     "heartbeat_event",
@@ -113,7 +130,15 @@ class Dispatcher:
                     captured_out=captured_out,
                     beat_time=beat_time,
                     result=result,
+                    **lease,
                 )
+
+    def _takes_lease(self, observer: Any) -> bool:
+        key = id(observer)
+        if key not in self._lease_takers:
+            method = getattr(observer, "heartbeat_event", None)
+            self._lease_takers[key] = method is not None and takes_keyword(method, "lease_until")
+        return self._lease_takers[key]
 
     def _deliver_metrics(self, new_points: MetricsByName, info: dict) -> None:
         for observer in self.observers:

@@ -20,6 +20,7 @@ from .config.assembly import SEED_MAX
 from .dispatch import Dispatcher
 from .errors import ObserverError, SacredInterrupt
 from .heartbeat import Heartbeat
+from .lease import lease_until, utcnow
 from .metrics_logger import MetricsLogger
 from .output_capture import make_capture
 from .settings import SETTINGS
@@ -27,11 +28,6 @@ from .status import RunStatus
 
 METRICS_BATCH_SIZE = 100_000
 """At most this many metric points per ``log_metrics`` call (bounds memory at each beat)."""
-
-
-def utcnow() -> _dt.datetime:
-    """The current time as a naive UTC datetime (what observers receive)."""
-    return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
 
 
 class SigTermInterrupt(SacredInterrupt):
@@ -292,12 +288,14 @@ class Run:
                 text = self.captured_out_filter(text)
             self.captured_out = text
         assert self._dispatcher is not None
+        now = utcnow()
         self._dispatcher.beat(
             self._metrics.drain(METRICS_BATCH_SIZE),
             self.info,
             self.captured_out,
-            utcnow(),
+            now,
             self.result,
+            lease_until(now, self.beat_interval),
         )
 
     def _emit(self, method: str, **kwargs: Any) -> None:

@@ -28,6 +28,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..lease import reported_status
+from ..status import RunStatus
+
 
 class RunObserver:
     """Base class of observers: override the events you need; all default to doing nothing.
@@ -46,8 +49,12 @@ class RunObserver:
         """A run starts; return its id or None to accept the id of another observer."""
         return None
 
-    def heartbeat_event(self, info, captured_out, beat_time, result) -> None:
-        """Periodic beat with the run's info, whole captured output so far and result."""
+    def heartbeat_event(self, info, captured_out, beat_time, result, lease_until=None) -> None:
+        """Periodic beat with the run's info, whole captured output so far and result.
+
+        ``lease_until`` (sacredlike's addition, given only to observers whose method takes
+        it) is when the next beat is overdue: store it to let readers spot dead runs.
+        """
 
     def completed_event(self, stop_time, result) -> None:
         """The main function returned ``result``."""
@@ -86,7 +93,11 @@ class MetricSeries:
 
 @dataclass
 class StoredRun:
-    """One run as read back from a store (the same shape for every sink)."""
+    """One run as read back from a store (the same shape for every sink).
+
+    A run stored as RUNNING whose ``lease_until`` has passed is reported with status
+    ``DEAD`` (nothing is written; ``sacredlike reap`` stores it).
+    """
 
     id: Any
     experiment_name: str | None
@@ -105,6 +116,10 @@ class StoredRun:
     fail_trace: list[str] | None = None
     artifacts: list[str] = field(default_factory=list)
     captured_out: str | None = None
+    lease_until: _dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.status = reported_status(self.status, self.lease_until)
 
     def config_value(self, dotted_key: str, default: Any = None) -> Any:
         """The config entry at ``a.b.c``, or ``default`` when absent."""
@@ -160,6 +175,20 @@ class RunQuery:
         if isinstance(self.status, str):
             return [self.status]
         return [str(s) for s in self.status]
+
+    def store_statuses(self) -> list[str] | None:
+        """The statuses to ask a store for: a run reported DEAD is stored as RUNNING."""
+        wanted = self.statuses()
+        if wanted is None or RunStatus.DEAD.value not in wanted:
+            return wanted
+        return [*wanted, RunStatus.RUNNING.value]
+
+    def store_limit(self) -> int | None:
+        """The limit a store may apply itself: none when RUNNING runs may turn out DEAD."""
+        wanted = self.store_statuses()
+        if wanted is not None and RunStatus.RUNNING.value in wanted:
+            return None
+        return self.limit
 
     def matches(self, run: StoredRun) -> bool:
         """Whether ``run`` passes the filter (readers that cannot push it down use this)."""

@@ -27,8 +27,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..dispatch import merge_metrics, observer_name
-from ..registry import sink_for_scheme, url_scheme
+from ..dispatch import merge_metrics, observer_name, takes_keyword
+from ..registry import open_observer
 from .base import RunObserver
 from .journal import Journal, JournalWriter, default_journal_dir
 from .retry import RetryPolicy
@@ -203,7 +203,10 @@ class QueueObserver(RunObserver):
                     for _ in range(merged):
                         self._queue.popleft()
                     self._queue.appendleft((event, kwargs))
-            getattr(self.covered, event)(**kwargs)
+            method = getattr(self.covered, event)
+            if "lease_until" in kwargs and not takes_keyword(method, "lease_until"):
+                kwargs = {k: v for k, v in kwargs.items() if k != "lease_until"}
+            method(**kwargs)
             with self._wake:
                 self._queue.popleft()
 
@@ -286,7 +289,7 @@ def sync_journal(folder: str | os.PathLike, to: str | None = None) -> Any:
         raise ObserverError(
             f"the password of {location} is not kept in the journal; give the URL with --to"
         )
-    observer = sink_for_scheme(url_scheme(location)).observer_from_flag(location)
+    observer = open_observer(location)
     run_id = journal.header["run_id"]
     observer.resume(run_id)
     for entry in journal.entries:

@@ -53,9 +53,10 @@ class MongoReader(RunReader):
             cursor = self.runs.find(_mongo_filter(query), {"captured_out": 0}).sort(
                 [("start_time", -1), ("_id", -1)]
             )
-            if query.limit is not None:
-                cursor = cursor.limit(query.limit)
-            return [_stored_run(doc) for doc in cursor]
+            if query.store_limit() is not None:
+                cursor = cursor.limit(query.store_limit())
+            runs = [run for run in map(_stored_run, cursor) if query.matches(run)]
+        return runs[: query.limit] if query.limit is not None else runs
 
     def get_run(self, run_id: Any) -> StoredRun:
         """One run, with its whole captured output."""
@@ -118,7 +119,7 @@ def _mongo_filter(query: RunQuery) -> dict[str, Any]:
     conditions: dict[str, Any] = {}
     if query.experiment is not None:
         conditions["experiment.name"] = {"$regex": query.experiment}
-    statuses = query.statuses()
+    statuses = query.store_statuses()
     if statuses is not None:
         conditions["status"] = {"$in": statuses}
     bounds = {}
@@ -153,4 +154,5 @@ def _stored_run(doc: dict[str, Any]) -> StoredRun:
         experiment=doc.get("experiment") or {},
         fail_trace=doc.get("fail_trace"),
         artifacts=[a["name"] for a in doc.get("artifacts", []) if isinstance(a, dict)],
+        lease_until=doc.get("lease_until"),
     )

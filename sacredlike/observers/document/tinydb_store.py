@@ -44,7 +44,7 @@ from ...sink_table import builtin_sink
 from ..base import public_run_id
 from .hash_files import HashFiles
 from .store import DocumentStore, MetricPart
-from .tinydb_codec import encode, encode_dates, file_ref
+from .tinydb_codec import decode, encode, encode_dates, file_ref
 from .tinydb_file import MetadataFile, Tables
 
 SINK = builtin_sink("tinydb")
@@ -154,6 +154,45 @@ class TinyDbDocumentStore(DocumentStore):
             self._fields.setdefault(run_id, {}).update(encoded)
             if "stop_time" in fields or self._due():
                 self.sync()
+
+    def load_run(self, run_id: Any) -> tuple[dict[str, Any], dict[str, list[MetricPart]]]:
+        """The run document (file lists back in the observer's shapes) and its metric parts.
+
+        Raises:
+            SinkRejected: the store holds no run ``run_id``.
+        """
+        run_id = public_run_id(run_id)
+        with self._lock, self._errors(f"loading run {run_id}"):
+            self.sync()
+            tables = self.file.load()
+        runs = tables.get("runs", {})
+        key = self._find_key(runs, run_id)
+        if key not in runs or runs[key].get("_id") != run_id:
+            raise SinkRejected(f"no run {run_id!r} in {self.describe()} to resume")
+        self._keys[run_id] = key
+        document = decode({k: v for k, v in runs[key].items() if k != "_id"})
+        if "experiment" in document:
+            sources = document["experiment"].get("sources", [])
+            document["experiment"]["sources"] = [entry[:2] for entry in sources]
+        document["resources"] = [entry[:2] for entry in document.get("resources", [])]
+        document["artifacts"] = [
+            {"name": entry[0], "file_id": entry[2]} for entry in document.get("artifacts", [])
+        ]
+        metrics = tables.get("metrics", {})
+        self._part_keys.update((m["_id"], k) for k, m in metrics.items())
+        parts: dict[str, list[MetricPart]] = {}
+        for first in (m for m in metrics.values() if m.get("run_id") == run_id):
+            more = [m for m in metrics.values() if m.get("part_of") == first["_id"]]
+            chain = [first, *sorted(more, key=lambda m: m["part"])]
+            parts[first["name"]] = [
+                MetricPart(
+                    {k: m[k] for k in ("run_id", "part_of", "part", "name") if k in m},
+                    m["_id"],
+                    len(m["steps"]),
+                )
+                for m in chain
+            ]
+        return document, parts
 
     def append_points(self, batch: list[tuple[MetricPart, dict[str, list]]]) -> None:
         """Queue the points for the next write of ``metadata.json`` (never fails)."""

@@ -11,7 +11,7 @@ from ...errors import RunNotFound
 from ..base import MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
 from .store import BlobStore
 
-_ISO_FIELDS = ("start_time", "stop_time", "heartbeat", "queue_time")
+_ISO_FIELDS = ("start_time", "stop_time", "heartbeat", "queue_time", "lease_until")
 
 
 def _parse_time(value: Any) -> _dt.datetime | None:

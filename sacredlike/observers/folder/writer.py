@@ -43,6 +43,7 @@ from .store import BlobStore
 _MAX_ID_ATTEMPTS = 1000
 BEAT_ONLY_REWRITE_INTERVAL = 1.0
 """Seconds within which a beat that changes nothing but the beat time skips run.json."""
+_BEAT_FIELDS = frozenset({"heartbeat", "lease_until"})
 _SEPARATE_FILES = frozenset({"info", "config"})  # stored in info.json / config.json
 RESERVED_NAMES = frozenset(
     {"run.json", "config.json", "cout.txt", "info.json", "metrics.json", "metrics.jsonl"}
@@ -280,17 +281,17 @@ class FolderObserver(RunObserver):
         return key
 
     # -- during the run --------------------------------------------------------------------
-    def heartbeat_event(self, info, captured_out, beat_time, result):
+    def heartbeat_event(self, info, captured_out, beat_time, result, lease_until=None):
         """Append new output, rewrite run.json and info.json if they changed.
 
-        When only the beat time moved and run.json was written less than
+        When only the beat time (and lease) moved and run.json was written less than
         :data:`BEAT_ONLY_REWRITE_INTERVAL` seconds ago, run.json waits for the next event
         (quick beats, and the final beat right before the terminal event, cost no rewrite).
         """
         self._write_output(captured_out)
-        self.record.heartbeat(info, beat_time, result)
+        self.record.heartbeat(info, beat_time, result, lease_until)
         if (
-            set(self.record.changes()) == {"heartbeat"}
+            set(self.record.changes()) <= _BEAT_FIELDS
             and time.monotonic() - self._run_json_written < BEAT_ONLY_REWRITE_INTERVAL
         ):
             return

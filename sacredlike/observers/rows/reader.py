@@ -37,6 +37,7 @@ _LISTED = (
     tables.run.c.stop_time,
     tables.run.c.heartbeat,
     tables.run.c.queue_time,
+    tables.run.c.lease_until,
     tables.run.c.fail_trace,
     tables.experiment.c.name,
     tables.experiment.c.ex_info,
@@ -105,7 +106,7 @@ class RowsReader(RunReader):
             if not wanted:
                 return None
             statement = statement.where(tables.experiment.c.name.in_(wanted))
-        statuses = query.statuses()
+        statuses = query.store_statuses()
         if statuses is not None:
             statement = statement.where(run.c.status.in_(statuses))
         if query.started_after is not None:
@@ -118,8 +119,8 @@ class RowsReader(RunReader):
                 statement = statement.where(clause)
         newest = sa.func.coalesce(run.c.start_time, run.c.queue_time)
         statement = statement.order_by(newest.desc(), run.c.id.desc())
-        if query.limit is not None and not query.config:
-            statement = statement.limit(query.limit)
+        if query.store_limit() is not None and not query.config:
+            statement = statement.limit(query.store_limit())
         return statement
 
     def get_run(self, run_id: Any) -> StoredRun:
@@ -236,6 +237,7 @@ def _stored_run(row: Any) -> StoredRun:
         experiment=mapping["ex_info"] or {},
         fail_trace=trace.splitlines(keepends=True) if trace is not None else None,
         captured_out=mapping.get("captured_out"),
+        lease_until=mapping["lease_until"],
     )
 
 
