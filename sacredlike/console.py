@@ -71,6 +71,12 @@ def _show(args: argparse.Namespace) -> None:
         key: value for key, value in vars(run).items() if key not in ("captured_out", "experiment")
     }
     print(dumps(record))
+    failures = run.info.get("observer_failures") or []
+    if failures:
+        print(f"--- {len(failures)} observer failure(s) during the run ---")
+        for failure in failures:
+            where = f"{failure['observer']} in {failure['event']}"
+            print(f"{failure['time']}  {where}: {failure['error']}")
     if run.captured_out:
         print("--- captured output ---")
         print(run.captured_out, end="" if run.captured_out.endswith("\n") else "\n")

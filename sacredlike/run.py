@@ -117,6 +117,7 @@ class Run:
         self.capture_mode: str = SETTINGS.CAPTURE_MODE
         self.captured_out_filter = captured_out_filter
         self.queue_only = False
+        self.strict_observers = False  # an observer failure fails the run (--strict-observers)
         self.unobserved = False
         self.debug = False  # -d given: errors are re-raised (user code may read these two)
         self.pdb = False  # -D given: the post-mortem debugger opens on an error
@@ -195,7 +196,7 @@ class Run:
             )
         self._dispatcher = Dispatcher(
             [] if self.unobserved else self.observers,
-            raise_errors=SETTINGS.OBSERVER_ERRORS == "raise",
+            raise_errors=SETTINGS.OBSERVER_ERRORS == "raise" or self.strict_observers,
         )
         if self.queue_only:
             self._id = self._dispatcher.start(
@@ -233,12 +234,11 @@ class Run:
             outcome = error
         signals.defer()  # a signal from now on waits until the run is stored
         try:
-            self._end(heartbeat)
-            if outcome is None:
-                try:
-                    self._dispatcher.raise_deferred()
-                except ObserverError as error:
-                    outcome = error
+            try:
+                self._end(heartbeat)
+                self._dispatcher.raise_deferred()
+            except ObserverError as error:  # strict observers: the final beat failed
+                outcome = outcome or error
             self._report(outcome)
         finally:
             signals.restore()
