@@ -5,6 +5,7 @@
     sacredlike metrics STORE RUN_ID [NAME ...]
     sacredlike sync [JOURNAL] [--to URL]
     sacredlike reap STORE [--older-than DURATION]
+    sacredlike check STORE [--repair] [--journals DIR]
 
 ``STORE`` is a directory path or a URL (``sqlite:///runs.db``, ``postgresql://...``,
 ``mongodb://...``), as :func:`sacredlike.open_store` takes it.
@@ -116,6 +117,18 @@ def _reap(args: argparse.Namespace) -> None:
         print(f"run {run.id}: DEAD (last beat {last_sign_of_life(run)})")
 
 
+def _check(args: argparse.Namespace) -> int:
+    from .store_check import check_store
+
+    findings = check_store(args.store, args.repair, args.journals)
+    if not findings:
+        print("no problem found")
+    for finding in findings:
+        where = "-" if finding.run_id is None else f"run {finding.run_id}"
+        print(f"{where}: {finding.problem}{' [repaired]' if finding.repaired else ''}")
+    return 1 if any(not finding.repaired for finding in findings) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sacredlike`` command."""
     parser = argparse.ArgumentParser(prog="sacredlike", description="Inspect recorded runs.")
@@ -151,6 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: runs past their lease)",
     )
     reaper.set_defaults(handler=_reap)
+    check = commands.add_parser("check", help="find (and --repair) what crashes left")
+    check.add_argument("store")
+    check.add_argument("--repair", action="store_true", help="repair what needs no guessing")
+    check.add_argument("--journals", help="journal folder to look in (default: the usual one)")
+    check.set_defaults(handler=_check)
     return parser
 
 
@@ -158,11 +176,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sacredlike`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        args.handler(args)
+        status = args.handler(args)
     except (SacredlikeError, KeyError, FileNotFoundError, ValueError) as error:
         print(f"sacredlike: error: {error}", file=sys.stderr)
         return 2
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

@@ -131,6 +131,21 @@ class StoredRun:
         return node
 
 
+@dataclass
+class Finding:
+    """A problem ``sacredlike check`` found in a store.
+
+    Attributes:
+        run_id: the run it concerns (None for things that belong to no run).
+        problem: what is wrong, in words.
+        repaired: whether ``--repair`` fixed it.
+    """
+
+    run_id: Any
+    problem: str
+    repaired: bool = False
+
+
 _MISSING = object()
 
 
@@ -244,6 +259,14 @@ class RunReader(abc.ABC):
 
     def close(self) -> None:
         """Release connections and files held by the reader."""
+
+    def check(self, repair: bool = False) -> list[Finding]:
+        """What a crash or a full disk left in this store's own layout; fix it if ``repair``.
+
+        Only what can be repaired without guessing is; the rest is reported. The default
+        (stores with nothing of their own to check) finds nothing.
+        """
+        return []
 
     def metrics_frame(self, run_id: Any, names: Iterable[str] | None = None) -> Any:
         """The run's metrics as a pandas DataFrame (columns name, step, value, timestamp).

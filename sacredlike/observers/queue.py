@@ -74,6 +74,7 @@ class QueueObserver(RunObserver):
         self._queue: collections.deque[tuple[str, dict]] = collections.deque()
         self._wake = threading.Condition()
         self._ended = False
+        self._journal_failing = False
         self._abandoned = False
         self._worker: threading.Thread | None = None
         self._last_worker: threading.Thread | None = None
@@ -102,6 +103,7 @@ class QueueObserver(RunObserver):
         run_id = run_id if run_id is not None else kwargs.get("_id")
         self._queue.clear()
         self._ended, self._abandoned, self.kept_journal = False, False, None
+        self._journal_failing = False
         self.journal = JournalWriter.create(
             self.journal_dir,
             _sink_name(self.covered),
@@ -150,7 +152,17 @@ class QueueObserver(RunObserver):
     def _enqueue(self, event: str, kwargs: dict[str, Any]) -> None:
         if self.journal is None or self._worker is None:
             return  # no run started here (the start failed or the run was only queued)
-        self.journal.add(event, kwargs)
+        try:
+            self.journal.add(event, kwargs)
+        except OSError as exc:  # a full disk: the event is still delivered from memory
+            (log.debug if self._journal_failing else log.error)(
+                "%s: writing the journal %s failed (%s); events are delivered from memory "
+                "only and are lost if the process ends before the store takes them",
+                observer_name(self.covered),
+                self.journal.folder,
+                exc,
+            )
+            self._journal_failing = True
         with self._wake:
             self._queue.append((event, kwargs))
             if event in _TERMINAL:

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...errors import RunNotFound
-from ..base import MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
+from ..base import Finding, MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
+from .mongo_check import check_mongo
 from .mongo_location import parse_target
 from .mongo_store import SINK, driver_errors, escape_key, from_bson, open_client, to_bson
 
@@ -28,6 +29,7 @@ class MongoReader(RunReader):
         self.runs = database[f"{prefix}runs"]
         self.metrics = database[f"{prefix}metrics"]
         self.fs = gridfs.GridFS(database)
+        self.database = database
         self.where = f"database {database.name}"
         self._client = client
 
@@ -45,6 +47,11 @@ class MongoReader(RunReader):
         """Close the client if the reader opened it."""
         if self._client is not None:
             self._client.close()
+
+    def check(self, repair: bool = False) -> list[Finding]:
+        """Orphaned metric documents and GridFS files (reported), orphaned chunks (deleted)."""
+        with driver_errors(self.where, "checking the store"):
+            return check_mongo(self.runs, self.metrics, self.database, repair)
 
     def find_runs(self, query: RunQuery | None = None) -> list[StoredRun]:
         """Runs matching ``query``, newest start first (filters run on the server)."""

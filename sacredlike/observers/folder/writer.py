@@ -228,6 +228,21 @@ class FolderObserver(RunObserver):
             stored[batch["name"]] = stored.get(batch["name"], 0) + len(batch["steps"])
         self.record.skip_points(stored)
 
+    def rebuild_metrics_json(self, run_id: Any) -> None:
+        """Write run ``run_id``'s ``metrics.json`` anew from its ``metrics.jsonl``.
+
+        Raises:
+            SinkRejected: the store holds no run ``run_id`` (or its run.json does not parse).
+        """
+        try:
+            self.resume(run_id)
+        except ValueError as exc:
+            raise SinkRejected(f"run.json of run {run_id!r} does not parse: {exc}") from None
+        try:
+            self._write_metrics_json()
+        finally:
+            self._metrics.close()
+
     def _open(self, fill, _id, ex_info, command, host_info, stamp, config, meta_info) -> Any:
         self.record.run_id = self._claim_id(_id)
         fill(self._stored_ex_info(ex_info), command, host_info, stamp, config, meta_info)

@@ -20,8 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from ...errors import RunNotFound
-from ..base import MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
+from ..base import Finding, MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
 from . import schema as tables
+from .check import check_rows
 from .engine import masked_url, open_engine, translated
 
 _LISTED = (
@@ -76,6 +77,11 @@ class RowsReader(RunReader):
     def close(self) -> None:
         """Close the reader's database connections."""
         self.engine.dispose()
+
+    def check(self, repair: bool = False) -> list[Finding]:
+        """Orphaned file chunks (deleted on repair) and metric points without their run."""
+        with translated(self._shown, "check the store"), self.engine.begin() as conn:
+            return check_rows(conn, repair)
 
     # -- runs ---------------------------------------------------------------------------
     def find_runs(self, query: RunQuery | None = None) -> list[StoredRun]:
