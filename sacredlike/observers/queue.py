@@ -286,8 +286,8 @@ def _sink_name(observer: Any) -> str:
 
 def store_location(observer: Any) -> str | None:
     """Where ``observer`` stores runs, as a URL or path ``sacredlike sync`` can open again."""
-    for attribute in ("basedir", "url"):
-        value = getattr(observer, attribute, None)
+    location = getattr(getattr(observer, "store", None), "location", None)
+    for value in (getattr(observer, "url", None), location, getattr(observer, "basedir", None)):
         if isinstance(value, str):
             return value
     engine = getattr(observer, "engine", None)

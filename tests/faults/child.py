@@ -13,6 +13,7 @@ while the run is being stored).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -56,6 +57,7 @@ def main() -> int:
     parser.add_argument("--slow-end", type=float, default=0.0)
     args = parser.parse_args()
     SETTINGS.LEASE_SLACK = float(os.environ.get("FAULT_LEASE_SLACK", "0.5"))
+    logging.basicConfig(format="%(levelname)s - %(name)s - %(message)s", level=logging.INFO)
     ex = Experiment("faults")
     for url in args.urls:
         observer = open_observer(url)
