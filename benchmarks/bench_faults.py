@@ -11,6 +11,7 @@ Usage::
     python benchmarks/bench_faults.py --outage 3      # the suite's own outage length
     python benchmarks/bench_faults.py --write-docs    # also put the table in docs/reliability.md
     python benchmarks/bench_faults.py --smoke         # one 1 s outage row (PostgreSQL)
+    python benchmarks/bench_faults.py -k mid_run      # only the rows pytest -k selects
 """
 
 from __future__ import annotations
@@ -58,12 +59,13 @@ def main() -> None:
     parser.add_argument("--outage", type=float, default=30.0, help="seconds the store is away")
     parser.add_argument("--write-docs", action="store_true", help="update docs/reliability.md")
     parser.add_argument("--smoke", action="store_true", help="one short outage row")
+    parser.add_argument("-k", dest="only", help="only the tests pytest -k selects")
     args = parser.parse_args()
     if args.smoke:
         selection = ["tests/faults/test_outage.py", "-k", "mid_run and postgresql and bare"]
         table = measure(1.0, selection)
     else:
-        table = measure(args.outage, ["tests/faults"])
+        table = measure(args.outage, ["tests/faults", *(["-k", args.only] if args.only else [])])
     print(table or "no row measured (were the servers there?)")
     if args.write_docs and table:
         write_docs(table, args.outage)

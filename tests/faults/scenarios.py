@@ -115,15 +115,12 @@ def stored(url: str, run_id: Any) -> tuple[str, list[float], Any]:
 
 def user_sees(log: str) -> str:
     """A one-line summary of the warnings and errors a child logged (what the user sees)."""
-    notes = [
-        line
-        for line in log.splitlines()
-        if re.search(r"WARNING|ERROR", line) and "Traceback" not in line
-    ]
+    notes = [line for line in log.splitlines() if re.match(r"(WARNING|ERROR) - ", line)]
     if not notes:
         return "no warning"
-    first = re.sub(r"^.*?(WARNING|ERROR)\s*-?\s*", r"\1: ", notes[0]).strip()
-    first = re.sub(r"\s+", " ", first)[:110]
+    first = re.sub(r"^(WARNING|ERROR) - [\w.]+ - ", r"\1: ", notes[0])
+    first = re.sub(r"(\w+://)\S+", r"\1…", first)  # store URLs: long, and not the point
+    first = re.sub(r"/tmp/\S+", "…", re.sub(r"\s+", " ", first))[:110]
     recovered = any(re.search(r"recovered|works again", line) for line in notes)
     return first + (" … then recovered" if recovered else "")
 

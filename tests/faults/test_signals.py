@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from .scenarios import Child, stored
+from .scenarios import Child, stored, user_sees
 
 SIGNALS = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP]
 
@@ -26,11 +26,12 @@ def stores(tmp_path):
     ]
 
 
-def _check_interrupted(stores, run_id, fault_table, fault, logged):
+def _check_interrupted(stores, run_id, fault_table, fault, child):
     for url in stores:
         status, values, run = stored(url, run_id)
         sink = url.split(":")[0] if ":" in url else "files"
-        fault_table.add(fault, sink, "bare", f"≥ {logged}", len(values), status, "run INTERRUPTED")
+        seen = user_sees(child.log())
+        fault_table.add(fault, sink, "bare", f"≥ {child.logged()}", len(values), status, seen)
         assert status == "INTERRUPTED" and run.stop_time is not None, url
         assert values == [float(step) for step in range(len(values))] and len(values) >= 100
 
@@ -42,7 +43,7 @@ def test_signal_records_interrupted_everywhere(stores, signum, fault_table):
     child.wait_for("logged 100")
     os.kill(child.process.pid, signum)
     assert child.finish() != 0
-    _check_interrupted(stores, run_id, fault_table, signum.name, child.logged())
+    _check_interrupted(stores, run_id, fault_table, signum.name, child)
 
 
 @pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: s.name)
@@ -55,6 +56,6 @@ def test_second_signal_while_storing_waits(stores, signum, tmp_path, fault_table
     os.kill(child.process.pid, signum)  # while the end is being delivered
     assert child.finish() != 0
     assert f"{signum.name} received; finishing the run record first" in child.log()
-    _check_interrupted(stores, run_id, fault_table, f"{signum.name} twice", child.logged())
+    _check_interrupted(stores, run_id, fault_table, f"{signum.name} twice", child)
     run_json = json.loads((tmp_path / "files" / str(run_id) / "run.json").read_text())
     assert run_json["status"] == "INTERRUPTED"
