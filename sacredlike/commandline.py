@@ -112,6 +112,12 @@ def log_level(text: str) -> int:
 CORE_OPTIONS: tuple[CLIOption, ...] = (
     CLIOption("--queue", "-q", "only queue the run (record it as QUEUED) without running it"),
     CLIOption("--unobserved", "-u", "run without observers"),
+    CLIOption(
+        "--queue_observers",
+        "-Q",
+        "deliver the observers of the sink flags through a QueueObserver (journal on disk, "
+        "background writes, `sacredlike sync` for what is left)",
+    ),
     CLIOption("--name", "-n", "experiment name for this run", "NAME"),
     CLIOption("--comment", "-c", "add a comment to the run (meta.comment)", "COMMENT"),
     CLIOption(
@@ -263,11 +269,16 @@ def sink_observers(options: Mapping[str, Any], extra: Sequence[CLIOption] = ()) 
     """
     if options.keys() <= _core_options(extra).keys():
         return []
-    return [
+    observers = [
         _observer_from_flag(sink, str(options[option_key(sink.flag)]))
         for sink in registered_sinks()
         if sink.flag and option_key(sink.flag) in options
     ]
+    if options.get("queue_observers"):
+        from .observers.queue import QueueObserver
+
+        observers = [QueueObserver(observer) for observer in observers]
+    return observers
 
 
 def _observer_from_flag(sink: Sink, value: str) -> Any:

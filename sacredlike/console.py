@@ -3,6 +3,7 @@
     sacredlike ls STORE [--status S] [--experiment REGEX] [--config key=value] [--limit N]
     sacredlike show STORE RUN_ID
     sacredlike metrics STORE RUN_ID [NAME ...]
+    sacredlike sync [JOURNAL] [--to URL]
 
 ``STORE`` is a directory path or a URL (``sqlite:///runs.db``, ``postgresql://...``,
 ``mongodb://...``), as :func:`sacredlike.open_store` takes it.
@@ -83,6 +84,20 @@ def _metrics(args: argparse.Namespace) -> None:
             print(f"{metric.name}\t{step}\t{value}\t{stamp.isoformat()}")
 
 
+def _sync(args: argparse.Namespace) -> None:
+    from .observers.journal import Journal, default_journal_dir
+    from .observers.queue import sync_journal
+
+    directory = args.journal or str(default_journal_dir())
+    folders = Journal.find(directory)
+    if not folders:
+        print(f"no journal to sync in {directory}")
+        return
+    for folder in folders:
+        run_id = sync_journal(folder, args.to)
+        print(f"run {run_id}: journal {folder.name} delivered")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sacredlike`` command."""
     parser = argparse.ArgumentParser(prog="sacredlike", description="Inspect recorded runs.")
@@ -103,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("run_id")
     metrics.add_argument("names", nargs="*", help="only these metrics")
     metrics.set_defaults(handler=_metrics)
+    sync = commands.add_parser("sync", help="deliver journals a QueueObserver kept")
+    sync.add_argument(
+        "journal", nargs="?", help="a journal or a folder of them (default: the journal folder)"
+    )
+    sync.add_argument("--to", help="store URL to deliver to (default: the journal's store)")
+    sync.set_defaults(handler=_sync)
     return parser
 
 
@@ -111,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.handler(args)
-    except (SacredlikeError, KeyError, FileNotFoundError) as error:
+    except (SacredlikeError, KeyError, FileNotFoundError, ValueError) as error:
         print(f"sacredlike: error: {error}", file=sys.stderr)
         return 2
     return 0

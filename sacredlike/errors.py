@@ -2,6 +2,7 @@
 
 ``SacredlikeError``
   ├── ``ConfigError``            a config entry, update or named config is wrong
+  │     └── ``ConfigAddedError`` an update adds a key no config defines or uses
   ├── ``CommandLineError``       the experiment's command line is malformed
   ├── ``ObserverError``          an observer could not start the run
   ├── ``MissingExtra``           a sink's optional library is not installed
@@ -24,6 +25,18 @@ class SacredlikeError(Exception):
 
 class ConfigError(SacredlikeError):
     """A config entry, config update or named config is invalid."""
+
+
+class ConfigAddedError(ConfigError):
+    """A config update adds keys that no config source defines and no function uses.
+
+    Attributes:
+        conflicting_configs: the dotted keys that were added.
+    """
+
+    def __init__(self, message: str, conflicting_configs: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.conflicting_configs = tuple(conflicting_configs)
 
 
 class CommandLineError(SacredlikeError):

@@ -28,6 +28,7 @@ from .config.summary import ConfigSummary, update_problems
 from .dependencies import prefetch_package_index
 from .errors import (
     CommandLineError,
+    ConfigAddedError,
     ConfigError,
     MissingExtra,
     ObserverError,
@@ -90,6 +91,7 @@ class Experiment(Ingredient):
         self.captured_out_filter: Callable[[str], str] | None = None
         self.current_run: Run | None = None
         self.default_command: str | None = None
+        self.option_hooks: list[Callable[..., Any]] = []
         if isinstance(additional_host_info, Mapping):
             self.additional_host_info = dict(additional_host_info)
         else:
@@ -111,6 +113,23 @@ class Experiment(Ingredient):
         if function.__module__ == "__main__":
             self.run_commandline()
         return captured
+
+    def option_hook(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """Decorator: ``function(options)`` may change the options right before a run.
+
+        ``options`` maps every long flag (``"--capture"``, ``"--comment"``, sink flags, ...)
+        to its value; the function changes it in place.
+
+        Raises:
+            TypeError: the function has no parameter named ``options``.
+        """
+        if "options" not in inspect.signature(function).parameters:
+            raise TypeError(
+                f"option hook {getattr(function, '__name__', function)!r} must take a "
+                "parameter named 'options'"
+            )
+        self.option_hooks.append(function)
+        return function
 
     # -- acting on the current run ---------------------------------------------------------
     def _run_now(self) -> Run:
@@ -171,11 +190,8 @@ class Experiment(Ingredient):
         run = self._create_run(
             command_name, config_updates, named_configs, info, meta_info, options
         )
-        self.current_run = run
-        try:
-            run()
-        finally:
-            self.current_run = None
+        self.current_run = run  # stays set after the run, as in Sacred
+        run()
         return run
 
     def _create_run(
@@ -226,6 +242,7 @@ class Experiment(Ingredient):
             pre_run_hooks=[h for ing in self.traverse_ingredients() for h in ing.pre_run_hooks],
             post_run_hooks=[h for ing in self.traverse_ingredients() for h in ing.post_run_hooks],
             captured_out_filter=self.captured_out_filter,
+            config_modifications=summary,
         )
         run.info.update(info or {})
         self._apply_options(run, prepared)
@@ -250,6 +267,8 @@ class Experiment(Ingredient):
         check_command(command_name, names)
         builtin = None if command_name in commands else BUILTIN_COMMANDS[command_name]
         options = check_options(options or {}, self.additional_cli_options)
+        if self.option_hooks:
+            options = self._hooked_options(command_name, config_updates or {}, options)
         updates = _nested_updates(config_updates or {})
         arguments = {
             key: updates.pop(key) for key in (builtin.takes if builtin else ()) if key in updates
@@ -265,14 +284,37 @@ class Experiment(Ingredient):
             [path for function in functions for path in function.parameter_paths()],
         )
         if problems and not options.get("force"):
-            raise ConfigError("; ".join(problems) + " (use -f/--force to run anyway)")
+            message = "; ".join(p.message for p in problems) + " (use -f/--force to run anyway)"
+            added = tuple(p.path for p in problems if p.added)
+            if added:
+                raise ConfigAddedError(message, added)
+            raise ConfigError(message)
         for problem in problems:
-            run_logger.warning("%s (accepted because of --force)", problem)
+            run_logger.warning("%s (accepted because of --force)", problem.message)
         if options.get("print_config") and command_name != "print_config":
             print(format_config(summary, color=use_color(sys.stdout)), flush=True)
         return _Prepared(
             command_name, builtin, options, updates, arguments, summary, run_logger, functions
         )
+
+    def _hooked_options(
+        self, command_name: str, config_updates: Mapping, options: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Let the option hooks see and change every option, keyed by its long flag.
+
+        Absent options are False (switches) or None; ``COMMAND`` and ``UPDATE`` are given
+        too, but only the ``--flag`` entries are read back.
+        """
+        flagged: dict[str, Any] = {
+            option.long: options.get(option.key, False if option.metavar is None else None)
+            for option in all_options(self.additional_cli_options)
+        }
+        flagged["COMMAND"] = command_name
+        flagged["UPDATE"] = [f"{key}={value!r}" for key, value in config_updates.items()]
+        for hook in self.option_hooks:
+            hook(options=flagged)
+        chosen = {key: value for key, value in flagged.items() if key.startswith("--")}
+        return check_options(chosen, self.additional_cli_options)
 
     def _apply_options(self, run: Run, prepared: _Prepared) -> None:
         options = prepared.options

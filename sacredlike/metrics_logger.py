@@ -11,8 +11,8 @@ proportional to the points of one beat, at about 80 bytes a point, whatever the 
 from __future__ import annotations
 
 import datetime as _dt
+import sys
 import time
-import warnings
 from array import array
 from collections import deque
 from collections.abc import Iterator
@@ -50,13 +50,17 @@ def linearize_metrics(logged_metrics: list[ScalarMetricLogEntry]) -> dict[str, d
     return grouped
 
 
-# utcfromtimestamp is 8x faster than fromtimestamp(t, utc).replace(tzinfo=None) and gives the
-# same naive UTC datetime; Python 3.12 deprecated it in favour of aware datetimes, which the
-# observer contract (naive UTC, as Sacred) does not use.
-warnings.filterwarnings(
-    "ignore", message=r".*utcfromtimestamp", category=DeprecationWarning, module=__name__
-)
-_utc_from_timestamp = _dt.datetime.utcfromtimestamp
+_EPOCH = _dt.datetime(1970, 1, 1)
+
+if sys.version_info < (3, 12):
+    # 3x faster than the epoch sum below and 8x faster than fromtimestamp(t, utc) without
+    # tzinfo, with the same result (naive UTC, rounded half-even to the microsecond)
+    _utc_from_timestamp = _dt.datetime.utcfromtimestamp
+else:  # deprecated from 3.12 on, and no faster there, with its warning on every call
+
+    def _utc_from_timestamp(stamp: float) -> _dt.datetime:
+        return _EPOCH + _dt.timedelta(0, stamp)
+
 
 MetricsByName = dict[str, dict[str, Any]]
 

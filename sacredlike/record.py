@@ -167,8 +167,10 @@ class RunRecord:
         """Mark the run interrupted with ``status`` (INTERRUPTED, TIMEOUT or custom)."""
         self.fields.update(status=str(status), stop_time=interrupt_time)
 
-    def failed(self, fail_time: _dt.datetime, fail_trace: list[str]) -> None:
-        """Mark the run FAILED with its traceback lines."""
+    def failed(self, fail_time: _dt.datetime, fail_trace: list[str] | str) -> None:
+        """Mark the run FAILED with its traceback lines (a string is split into its lines)."""
+        if isinstance(fail_trace, str):
+            fail_trace = fail_trace.splitlines(keepends=True)
         self.fields.update(
             status=RunStatus.FAILED.value, stop_time=fail_time, fail_trace=list(fail_trace)
         )
@@ -202,6 +204,15 @@ class RunRecord:
     def mark_stored(self, changes: dict[str, Any]) -> None:
         """Record that ``changes`` (as returned by :meth:`changes`) were written."""
         self._stored.update(changes)
+
+    def unskip(self, offered: dict[str, dict], fresh: dict[str, dict]) -> None:
+        """Undo :meth:`new_points` on ``offered`` (which returned ``fresh``): nothing was stored."""
+        self.skip_points(
+            {
+                name: len(series["steps"]) - len(fresh.get(name, {"steps": ()})["steps"])
+                for name, series in offered.items()
+            }
+        )
 
     def resumed(self, run_id: Any, stored: dict[str, Any]) -> None:
         """Take over run ``run_id`` whose stored fields are ``stored`` (replaying a journal).

@@ -21,7 +21,6 @@ from .dispatch import Dispatcher
 from .errors import ObserverError, SacredInterrupt
 from .heartbeat import Heartbeat
 from .metrics_logger import MetricsLogger
-from .observers.folder.writer import RESERVED_NAMES
 from .output_capture import make_capture
 from .settings import SETTINGS
 from .status import RunStatus
@@ -52,6 +51,8 @@ def check_artifact_name(name: str) -> str:
     if ".." in path.parts:
         raise ValueError(f"artifact name {name!r} leaves the run's folder ('..' is not allowed)")
     clean = path.as_posix()
+    from .observers.folder.writer import RESERVED_NAMES  # the folder family owns them
+
     if clean in RESERVED_NAMES:
         raise ValueError(
             f"artifact name {name!r} is reserved for the run's own records; choose another name"
@@ -64,8 +65,11 @@ class Run:
 
     Attributes follow Sacred: ``_id, config, info, status, result, start_time, stop_time,
     captured_out, observers, meta_info, experiment_info, host_info, beat_interval,
-    capture_mode, fail_trace``. ``log_scalar(name, value, step=None)`` is the metrics
-    logger's own method (bound at creation, so a training loop pays one call).
+    capture_mode, fail_trace, config_modifications`` (the config's
+    :class:`~sacredlike.config.summary.ConfigSummary`: ``added``, ``modified``,
+    ``typechanged``, ``docs``), ``pre_run_hooks, post_run_hooks, run_logger, root_logger``.
+    ``log_scalar(name, value, step=None)`` is the metrics logger's own method (bound at
+    creation, so a training loop pays one call). A run can be started only once.
     """
 
     def __init__(
@@ -82,12 +86,15 @@ class Run:
         pre_run_hooks: Iterable[Callable[[], Any]] = (),
         post_run_hooks: Iterable[Callable[[], Any]] = (),
         captured_out_filter: Callable[[str], str] | None = None,
+        config_modifications: Any = None,
     ) -> None:
         self._id: Any = None
         self.config = config
         self.main_function = main_function
         self.observers = list(observers)
         self.run_logger = run_logger
+        self.root_logger = logging.getLogger()
+        self.config_modifications = config_modifications
         self.experiment_info = experiment_info
         self.host_info = host_info
         self.meta_info = meta_info
@@ -106,8 +113,8 @@ class Run:
         self.debug = False  # -d given: errors are re-raised (user code may read these two)
         self.pdb = False  # -D given: the post-mortem debugger opens on an error
         self._captured_functions = list(captured_functions)
-        self._pre_run_hooks = list(pre_run_hooks)
-        self._post_run_hooks = list(post_run_hooks)
+        self.pre_run_hooks = list(pre_run_hooks)
+        self.post_run_hooks = list(post_run_hooks)
         self._metrics = MetricsLogger()
         self.log_scalar = self._metrics.log_scalar
         self._rng = random.Random(config.get("seed"))
@@ -168,7 +175,16 @@ class Run:
 
     # -- lifecycle -----------------------------------------------------------------------
     def __call__(self, *args: Any) -> Any:
-        """Execute the run: start observers, run main, end with the right status."""
+        """Execute the run: start observers, run main, end with the right status.
+
+        Raises:
+            RuntimeError: the run was started (or queued) before.
+        """
+        if self._dispatcher is not None:
+            raise RuntimeError(
+                f"run {self._id!r} was already started; a Run can be started only once "
+                "(call ex.run() again for a new run)"
+            )
         self._dispatcher = Dispatcher(
             [] if self.unobserved else self.observers,
             raise_errors=SETTINGS.OBSERVER_ERRORS == "raise",
@@ -200,10 +216,10 @@ class Run:
         sigterm = _SigTermGuard()
         outcome: BaseException | None = None
         try:
-            for hook in self._pre_run_hooks:
+            for hook in self.pre_run_hooks:
                 hook()
             self.result = self.main_function(*args)
-            for hook in self._post_run_hooks:
+            for hook in self.post_run_hooks:
                 hook()
         except BaseException as error:
             outcome = error
@@ -285,7 +301,7 @@ class Run:
         )
 
     def _emit(self, method: str, **kwargs: Any) -> None:
-        if self._dispatcher is None:
+        if self._dispatcher is None or self.stop_time is not None or self.start_time is None:
             raise RuntimeError(
                 f"{method.split('_')[0]}s can only be added while the run is running"
             )

@@ -68,6 +68,22 @@ BUILTIN_SINKS: tuple[Sink, ...] = (
         metavar="BASEDIR",
         help="add a TinyDbObserver storing runs in BASEDIR (metadata.json + hashfs/)",
     ),
+    Sink(
+        name="slack",
+        family="notification",
+        observer=f"{_OBS}.slack:SlackObserver",
+        exports=("SlackObserver",),
+        extra="notify",
+        requires=("httpx",),
+    ),
+    Sink(
+        name="telegram",
+        family="notification",
+        observer=f"{_OBS}.telegram_obs:TelegramObserver",
+        exports=("TelegramObserver",),
+        extra="notify",
+        requires=("httpx",),
+    ),
 )
 
 

@@ -1,6 +1,20 @@
-"""Small public helpers kept at Sacred's import path (``sacredlike.utils``)."""
+"""Small public helpers and error types kept at Sacred's import path (``sacredlike.utils``).
+
+``SacredError`` is sacredlike's base error class under Sacred's name; the interrupt classes,
+config errors and dotted-path helpers are the ones the rest of sacredlike uses.
+"""
 
 from __future__ import annotations
+
+from .config.paths import get_by_dotted_path, recursive_update, set_by_dotted_path
+from .errors import (
+    ConfigAddedError,
+    ConfigError,
+    ObserverError,
+    SacredInterrupt,
+    TimeoutInterrupt,
+)
+from .errors import SacredlikeError as SacredError
 
 
 def apply_backspaces_and_linefeeds(text: str) -> str:
@@ -30,3 +44,17 @@ def _render_line(line: str) -> str:
                 cells.append(char)
             column += 1
     return "".join(cells)
+
+
+__all__ = [
+    "ConfigAddedError",
+    "ConfigError",
+    "ObserverError",
+    "SacredError",
+    "SacredInterrupt",
+    "TimeoutInterrupt",
+    "apply_backspaces_and_linefeeds",
+    "get_by_dotted_path",
+    "recursive_update",
+    "set_by_dotted_path",
+]

@@ -65,17 +65,19 @@ class ConfigScope:
     """Wraps a config function; calling it returns the config its body defines.
 
     ``with`` updates (``fixed``) win over assignments in the body; earlier config entries
-    (``preset``) can be read by the body. Comments on an assignment's line (or the comment
-    lines directly above it) become that entry's documentation in :attr:`docs`.
+    (``preset``) can be read by the body. As in Sacred, the function may declare earlier
+    entries as parameters (``def cfg(a): c = a * 2``): each must then exist when the scope
+    runs. Comments on an assignment's line (or the comment lines directly above it) become
+    that entry's documentation in :attr:`docs`.
 
     Raises:
-        ConfigError: the function takes arguments or its source cannot be read.
+        ConfigError: a parameter has a default or is ``*args``/``**kwargs``, or the source
+            cannot be read.
     """
 
-    def __init__(self, function: Callable[[], Any]) -> None:
+    def __init__(self, function: Callable[..., Any]) -> None:
         name = getattr(function, "__name__", repr(function))
-        if inspect.signature(function).parameters:
-            raise ConfigError(f"config function {name!r} must not take arguments")
+        self.arguments: tuple[str, ...] = _parameter_names(name, function)
         try:
             source_lines, first_line = inspect.getsourcelines(function)
         except (OSError, TypeError) as error:  # no source file; not a plain function
@@ -99,6 +101,13 @@ class ConfigScope:
                 assigns them anew.
         """
         fixed, preset = fixed or {}, preset or {}
+        missing = [arg for arg in self.arguments if arg not in preset and arg not in fixed]
+        if missing:
+            available = ", ".join(sorted({*preset, *fixed})) or "none"
+            raise ConfigError(
+                f"config function {self.function.__name__!r} takes {', '.join(missing)}, which "
+                f"no earlier config defines (available: {available})"
+            )
         scope_locals = _ScopeLocals(fixed, preset)
         exec(self._code, self.function.__globals__, scope_locals)
         preset_keys = set(preset) - set(fixed)
@@ -114,6 +123,21 @@ class ConfigScope:
             if _is_config_value(key, value)
         )
         return SourceResult(values, defined)
+
+
+def _parameter_names(name: str, function: Callable[..., Any]) -> tuple[str, ...]:
+    """The names of the earlier entries a config function declares as parameters."""
+    names = []
+    for parameter in inspect.signature(function).parameters.values():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            raise ConfigError(f"config function {name!r} cannot take *args or **kwargs")
+        if parameter.default is not parameter.empty:
+            raise ConfigError(
+                f"config function {name!r}: parameter {parameter.name!r} cannot have a default; "
+                "its value comes from the earlier config"
+            )
+        names.append(parameter.name)
+    return tuple(names)
 
 
 def _compile_body(

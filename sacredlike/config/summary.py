@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..suggest import did_you_mean
 from .paths import get_by_dotted_path, iterate_flattened
@@ -96,9 +96,23 @@ def _equal(old: Any, new: Any) -> bool:
         return old is new
 
 
+class UpdateProblem(NamedTuple):
+    """One suspicious ``with`` update.
+
+    Attributes:
+        path: the dotted key concerned.
+        message: what is wrong, naming the key and the closest existing key.
+        added: the update adds a key (False: it changes an entry's type).
+    """
+
+    path: str
+    message: str
+    added: bool
+
+
 def update_problems(
     summary: ConfigSummary, user_paths: Iterable[str], used_paths: Iterable[str]
-) -> list[str]:
+) -> list[UpdateProblem]:
     """Messages for ``with`` updates that look like mistakes.
 
     An update is suspicious when it adds a key that no config source defines and no captured
@@ -111,25 +125,27 @@ def update_problems(
         used_paths: dotted config paths captured functions read.
 
     Returns:
-        One message per suspicious update, naming the key and the closest existing key.
+        One :class:`UpdateProblem` per suspicious update.
     """
     used = set(used_paths)
     known = sorted({path for path, _ in iterate_flattened(summary.defined)} | used)
     problems = []
     for path in sorted(set(user_paths)):
         if path in summary.added and not _covered(path, used):
-            problems.append(
+            message = (
                 f"config key {path!r} is not defined by any config and no captured function "
                 f"takes it as a parameter{did_you_mean(path, known)}"
             )
+            problems.append(UpdateProblem(path, message, added=True))
         owner = next((p for p in _prefixes(path) if p in summary.typechanged), None)
         if owner is not None:
             _, old = _defined_value(summary.defined, owner)
             new = get_by_dotted_path(summary.config, owner)
-            problems.append(
+            message = (
                 f"config key {owner!r} changes type from {type_name(old)} ({old!r}) to "
                 f"{type_name(new)} ({new!r})"
             )
+            problems.append(UpdateProblem(owner, message, added=False))
     return problems
 
 

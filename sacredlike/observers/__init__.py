@@ -13,7 +13,7 @@ from typing import Any
 from ..sink_table import lazy_exports
 from .base import MetricSeries, RunObserver, RunQuery, RunReader, StoredRun
 
-_LAZY = lazy_exports()
+_LAZY = {**lazy_exports(), "QueueObserver": f"{__name__}.queue"}
 
 
 def __getattr__(name: str) -> Any:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SinkRejected
+from ._report import find_template, render_report, report_name
 from .folder import BlobStore, FolderObserver, FolderReader
 
 
@@ -94,8 +95,9 @@ class FileStorageObserver(FolderObserver):
         basedir: the directory holding run folders (created if missing).
         resource_dir / source_dir: where deduplicated resources and sources go (default
             ``basedir/_resources`` and ``basedir/_sources``; must be inside ``basedir``).
-        template: accepted for compatibility with Sacred's signature; report rendering is
-            not supported and a non-None value is refused.
+        template: a mako template rendered into ``report<suffix>`` in the run folder when
+            the run ends (default: ``basedir/template.html`` if present; see
+            :mod:`sacredlike.observers._report`). Needs ``pip install "sacredlike[report]"``.
         priority: observer priority (default 20).
         copy_artifacts / copy_sources: see :class:`FolderObserver`.
     """
@@ -110,9 +112,8 @@ class FileStorageObserver(FolderObserver):
         copy_artifacts: bool = True,
         copy_sources: bool = True,
     ) -> None:
-        if template is not None:
-            raise ValueError("FileStorageObserver: template reports are not supported")
         store = LocalBlobStore(basedir)
+        self.template = find_template(template, store.root)
         super().__init__(
             store,
             resource_dir=_inside(store, resource_dir, "_resources"),
@@ -128,6 +129,31 @@ class FileStorageObserver(FolderObserver):
         """The current run's folder (Sacred's attribute)."""
         run_id = self.record.run_id
         return None if run_id is None else os.path.join(self.basedir, str(run_id))
+
+    def completed_event(self, stop_time, result):
+        """Mark the run COMPLETED, then render the report."""
+        super().completed_event(stop_time, result)
+        self._write_report()
+
+    def interrupted_event(self, interrupt_time, status):
+        """Mark the run interrupted, then render the report."""
+        super().interrupted_event(interrupt_time, status)
+        self._write_report()
+
+    def failed_event(self, fail_time, fail_trace):
+        """Mark the run FAILED, then render the report."""
+        super().failed_event(fail_time, fail_trace)
+        self._write_report()
+
+    def _write_report(self) -> None:
+        if self.template is None or self.dir is None:
+            return
+        cout_key = f"{self.record.run_id}/cout.txt"
+        cout = (
+            self.store.get(cout_key).decode(errors="replace") if self.store.exists(cout_key) else ""
+        )
+        text = render_report(self.template, self.record.fields, cout, self.dir)
+        self.store.put(f"{self.record.run_id}/{report_name(self.template)}", text.encode())
 
     @classmethod
     def from_flag(cls, value: str) -> FileStorageObserver:

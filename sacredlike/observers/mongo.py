@@ -32,9 +32,8 @@ from .document.mongo_store import (
     to_bson,
     unescape_key,
 )
-from .document.queued import QueuedDocumentObserver
 from .document.writer import DocumentObserver, upload_saved_runs
-from .retry import RetryPolicy
+from .queue import QueueObserver
 
 __all__ = [
     "MongoDocumentStore",
@@ -152,34 +151,48 @@ class MongoObserver(DocumentObserver):
         return f"{type(self).__name__}({self.url!r})"
 
 
-class QueuedMongoObserver(QueuedDocumentObserver, MongoObserver):
-    """MongoObserver whose writes go through a background thread with retries.
+class QueuedMongoObserver(QueueObserver):
+    """A :class:`MongoObserver` behind a :class:`~sacredlike.observers.queue.QueueObserver`.
 
-    Nothing is lost while the server is away: points and fields stay pending until a write
-    succeeds; after the run, :meth:`join` waits up to ``final_timeout`` seconds, then
-    saves the run to ``failure_dir``.
+    Events are journaled and written on a background thread, so a slow or absent server
+    never blocks the run; what is still undelivered when ``join`` gives up stays in the
+    journal for ``sacredlike sync``.
     """
 
     def __init__(
         self,
         *args: Any,
-        interval: float | None = None,
-        retry_interval: float | None = None,
+        interval: float = 1.0,
+        retry_interval: float = 5.0,
+        journal_dir: str | os.PathLike | None = None,
+        final_timeout: float = 10.0,
         **kwargs: Any,
     ) -> None:
-        """Take :class:`MongoObserver`'s arguments, plus Sacred's queue settings.
+        """Take :class:`MongoObserver`'s arguments, plus the queue's settings.
 
         Args:
             *args / **kwargs: as for :class:`MongoObserver`.
-            interval: seconds between writes when no event wakes the writer (default 1).
-            retry_interval: longest wait between two failed writes (default 5).
+            interval: seconds between writes while the run goes on.
+            retry_interval: longest wait between two failed writes.
+            journal_dir / final_timeout: as for :class:`QueueObserver`.
         """
-        super().__init__(*args, **kwargs)
-        if interval is not None:
-            self.interval = float(interval)
-        if retry_interval is not None:
-            delay = float(retry_interval)
-            self.retry = RetryPolicy(first_delay=min(0.2, delay), max_delay=delay)
+        super().__init__(
+            MongoObserver(*args, **kwargs),
+            interval=interval,
+            retry_interval=retry_interval,
+            journal_dir=journal_dir,
+            final_timeout=final_timeout,
+        )
+
+    @classmethod
+    def create(cls, *args: Any, **kwargs: Any) -> QueuedMongoObserver:
+        """Deprecated alias of the constructor, kept for Sacred 0.7 code."""
+        warnings.warn(
+            f"{cls.__name__}.create(...) is deprecated; call {cls.__name__}(...)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return cls(*args, **kwargs)
 
 
 # -- uploading saved runs -----------------------------------------------------------------

@@ -63,9 +63,35 @@ def test_comments_become_docs():
     assert scope.docs == {"lr": "the learning rate (per step)", "epochs": "passes over the data"}
 
 
-def test_config_function_with_arguments_is_refused(ex):
-    with pytest.raises(ConfigError, match="must not take arguments"):
-        ex.config(lambda x: None)
+def test_config_scope_parameters_read_earlier_entries(ex):
+    """Sacred's configuration chapter: ``def my_config2(a)`` reads and may change ``a``."""
+
+    @ex.config
+    def my_config1():
+        a = 10
+        b = "test"
+
+    @ex.config
+    def my_config2(a):
+        c = a * 2
+        a = -1
+
+    ex.main(lambda: None)
+    config = ex.gather_config({}, [], "main").config
+    assert {key: config[key] for key in "abc"} == {"a": -1, "b": "test", "c": 20}
+    assert ex.gather_config({"a": 5}, [], "main").config["c"] == 10
+
+
+def test_config_scope_parameter_without_an_earlier_entry_is_an_error(ex):
+    @ex.config
+    def needs(missing):
+        x = missing
+
+    ex.main(lambda: None)
+    with pytest.raises(ConfigError, match="takes missing, which no earlier config defines"):
+        ex.gather_config({}, [], "main")
+    with pytest.raises(ConfigError, match="cannot have a default"):
+        ex.config(lambda x=1: None)
 
 
 def test_precedence_of_sources(ex, tmp_path):

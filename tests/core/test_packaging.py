@@ -73,3 +73,26 @@ def test_missing_library_names_the_extra():
     sink = Sink(name="fancy", observer="x:Y", extra="fancy", requires=("no_such_module_xyz",))
     with pytest.raises(MissingExtra, match=r'pip install "sacredlike\[fancy\]"'):
         sink.observer_class()
+
+
+def test_a_deprecation_warning_from_sacredlike_code_fails_the_tests():
+    """pyproject's filterwarnings: a DeprecationWarning attributed to a sacredlike module is
+    an error (one attributed to other code stays a warning)."""
+    raise_one = "import warnings\nwarnings.warn('old API', DeprecationWarning)\n"
+    with pytest.raises(DeprecationWarning, match="old API"):
+        exec(raise_one, {"__name__": "sacredlike.some_module"})
+    with pytest.warns(DeprecationWarning):
+        exec(raise_one, {"__name__": "other_package.module"})
+
+
+def test_metric_timestamps_are_naive_utc_on_every_python():
+    import datetime as dt
+
+    from sacredlike.metrics_logger import MetricsLogger
+
+    logger = MetricsLogger()
+    before = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    logger.log_scalar("loss", 0.5)
+    (batch,) = logger.drain()
+    (stamp,) = batch["loss"]["timestamps"]
+    assert stamp.tzinfo is None and abs((stamp - before).total_seconds()) < 5

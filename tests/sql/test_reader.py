@@ -11,6 +11,8 @@ from sacredlike.observers.base import RunQuery
 
 from .helpers import at, points, start
 
+sa = pytest.importorskip("sqlalchemy")
+
 
 @pytest.fixture
 def runs(db, observer):
@@ -129,5 +131,8 @@ def test_doc_query_runs_with_a_config_value(db, runs):
 
 def test_doc_query_failed_runs_last_week(db, runs):
     since = at(4 * 86400) - _dt.timedelta(days=7)
-    rows = db.rows(FAILED_LAST_WEEK, since=since)
+    # typed, so that SQLAlchemy converts it (sqlite3's own datetime adapter is deprecated)
+    query = sa.text(FAILED_LAST_WEEK).bindparams(sa.bindparam("since", type_=sa.DateTime))
+    with db.engine.connect() as conn:
+        rows = [dict(row._mapping) for row in conn.execute(query, {"since": since})]
     assert [(row["run_id"], row["name"]) for row in rows] == [("3", "mnist")]

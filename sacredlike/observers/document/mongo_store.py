@@ -219,6 +219,25 @@ class MongoDocumentStore(DocumentStore):
             self._ensure_indexes()
             self.runs.update_one({"_id": run_id}, {"$set": to_bson(fields)}, upsert=True)
 
+    def load_run(self, run_id: Any) -> tuple[dict[str, Any], dict[str, list[MetricPart]]]:
+        """The run document and its metric parts (first parts by ``run_id``, then ``part_of``)."""
+        with self._errors(f"loading run {run_id}"):
+            document = self.runs.find_one({"_id": run_id})
+            if document is None:
+                raise SinkRejected(f"no run {run_id!r} in {self.where} to resume")
+            document.pop("_id")
+            parts: dict[str, list[MetricPart]] = {}
+            shape = {"n": 1, "name": 1, "run_id": 1, "part_of": 1, "part": 1}
+            for first in self.metrics.find({"run_id": run_id}, shape):
+                name = first["name"]
+                seed = {"run_id": run_id, "name": name}
+                parts[name] = [MetricPart(seed, first["_id"], int(first.get("n", 0)))]
+                more = self.metrics.find({"part_of": first["_id"]}, shape).sort("part", 1)
+                for part in more:
+                    seed = {"part_of": first["_id"], "part": part["part"], "name": name}
+                    parts[name].append(MetricPart(seed, part["_id"], int(part.get("n", 0))))
+        return from_bson(document), parts
+
     def append_points(self, batch: list[tuple[MetricPart, dict[str, list]]]) -> None:
         """One unordered bulk of ``$push``/``$each`` updates, each conditional on ``n``.
 

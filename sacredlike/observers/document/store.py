@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import IO, Any
 
+from ...errors import SinkRejected
+
 
 @dataclass
 class MetricPart:
@@ -85,6 +87,17 @@ class DocumentStore(abc.ABC):
                 reused instead of storing the content again.
             replace: remove older files of the same name once this one is stored.
         """
+
+    def load_run(self, run_id: Any) -> tuple[dict[str, Any], dict[str, list[MetricPart]]]:
+        """The stored run document (without ``_id``) and its metric parts by name, in order.
+
+        Used to resume a run (``sacredlike sync``). Stores that cannot resume keep this
+        default.
+
+        Raises:
+            SinkRejected: no run ``run_id``, or the store cannot resume runs.
+        """
+        raise SinkRejected(f"{self.describe()} cannot resume run {run_id!r}")
 
     def close(self) -> None:
         """Release the connection."""

@@ -91,6 +91,7 @@ class DocumentObserver(RunObserver):
         upload_hint: how to upload a run saved to ``failure_dir`` (``DIRECTORY`` is replaced
             by its folder in the warning).
         document_format: the ``format`` field of run documents (which observer wrote them).
+        save_unsent: whether a failed final write saves the run to ``failure_dir``.
     """
 
     points_per_part = 100_000
@@ -99,6 +100,9 @@ class DocumentObserver(RunObserver):
     final_retry = RetryPolicy(attempts=5, first_delay=0.5, max_delay=4.0)
     upload_hint = "sacredlike.observers.document.writer.upload_saved_runs(DIRECTORY, observer)"
     document_format = FORMAT
+    save_unsent = True
+    """Save a run whose final write failed to ``failure_dir`` (a QueueObserver turns it off:
+    its journal keeps the run instead)."""
 
     def __init__(
         self,
@@ -138,6 +142,7 @@ class DocumentObserver(RunObserver):
             self._output = ""
             self._output_copied = 0
             self._user_info: dict = {}
+            self._resumed_artifacts: set[str] = set()
 
     # -- start ----------------------------------------------------------------------------
     def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
@@ -151,6 +156,29 @@ class DocumentObserver(RunObserver):
         self._new_run()
         self.record.queued(ex_info, command, host_info, queue_time, config, meta_info)
         return self._insert(ex_info, _id)
+
+    def resume(self, run_id: Any) -> None:
+        """Take over the stored run ``run_id`` so that replayed events add only what is missing.
+
+        Used by ``sacredlike sync``: the stored fields count as written, points already in
+        the metric documents are skipped when offered again, artifacts already listed are
+        not uploaded again, and the next output replaces the stored one.
+
+        Raises:
+            SinkRejected: the store holds no run ``run_id`` (or cannot resume).
+        """
+        self._new_run()
+        document, parts = self.beat_retry.call(
+            lambda: self.store.load_run(run_id), f"loading run {run_id}"
+        )
+        with self._state_lock:
+            self.record.resumed(run_id, document)
+            info = document.get("info") or {}
+            self._user_info = {k: v for k, v in info.items() if k != "metrics"}
+            for name, metric_parts in parts.items():
+                self._metrics[name] = _Metric(name, metric_parts)
+            self.record.skip_points({n: sum(p.count for p in ps) for n, ps in parts.items()})
+            self._resumed_artifacts = {a["name"] for a in document.get("artifacts") or []}
 
     def _insert(self, ex_info: dict, run_id: Any) -> Any:
         fields = self.record.fields
@@ -226,8 +254,11 @@ class DocumentObserver(RunObserver):
         self._after_event(final=False)
 
     def artifact_event(self, name, filename, metadata=None, content_type=None):
-        """Queue the artifact for upload and store it."""
+        """Queue the artifact for upload and store it (once, when a journal is replayed)."""
         with self._state_lock:
+            if name in self._resumed_artifacts:
+                self._resumed_artifacts.discard(name)
+                return
             self._artifacts.append(_Artifact(name, str(filename), metadata, content_type))
         self._after_event(final=False)
 
@@ -262,6 +293,8 @@ class DocumentObserver(RunObserver):
         try:
             policy.call(self._flush, f"final write of run {self.record.run_id}")
         except SinkError as exc:
+            if not self.save_unsent:
+                raise
             self._save_and_warn(exc)
 
     def _save_and_warn(self, reason: Exception) -> None:

@@ -191,6 +191,42 @@ class FolderObserver(RunObserver):
         self._metrics = _MetricsJsonBuilder()
         return self.record
 
+    def resume(self, run_id: Any) -> None:
+        """Take over the stored run ``run_id`` so that replayed events add only what is missing.
+
+        Used by ``sacredlike sync``: the stored fields count as written, the points already
+        in ``metrics.jsonl`` are skipped when offered again, and the next output replaces
+        ``cout.txt``.
+
+        Raises:
+            SinkRejected: the store holds no run ``run_id``.
+        """
+        self._new_record()
+        try:
+            entry = json.loads(self.store.get(f"{run_id}/run.json"))
+        except FileNotFoundError:
+            raise SinkRejected(f"no run {run_id!r} in {self.store.location} to resume") from None
+        for name, key in (("config", "config.json"), ("info", "info.json")):
+            try:
+                entry[name] = json.loads(self.store.get(f"{run_id}/{key}"))
+            except FileNotFoundError:
+                continue
+        self.record.resumed(run_id, entry)
+        try:
+            lines = self.store.get(f"{run_id}/metrics.jsonl").decode().splitlines()
+        except FileNotFoundError:
+            lines = []
+        stored: dict[str, int] = {}
+        for line in lines:
+            try:
+                batch = json.loads(line)
+            except ValueError:
+                continue  # torn by a crash: those points are offered again
+            parts = {field: json.dumps(batch[field])[1:-1] for field in _METRIC_FIELDS}
+            self._metrics.add(batch["name"], parts, len(batch["steps"]))
+            stored[batch["name"]] = stored.get(batch["name"], 0) + len(batch["steps"])
+        self.record.skip_points(stored)
+
     def _open(self, fill, _id, ex_info, command, host_info, stamp, config, meta_info) -> Any:
         self.record.run_id = self._claim_id(_id)
         fill(self._stored_ex_info(ex_info), command, host_info, stamp, config, meta_info)

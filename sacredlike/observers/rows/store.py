@@ -158,6 +158,24 @@ class RowStore:
         statement = sa.update(tables.run).where(tables.run.c.id == key).values(values)
         self.transaction("update the run", lambda conn: conn.execute(statement))
 
+    def stored_run(self, run_id: Any) -> tuple[int, dict[str, int]]:
+        """The ``run.id`` of run ``run_id`` and its stored point count per metric.
+
+        Raises:
+            SinkRejected: the database holds no run ``run_id``.
+        """
+
+        def work(conn: sa.Connection) -> tuple[int, dict[str, int]]:
+            run, metric = tables.run, tables.metrics
+            key = conn.execute(sa.select(run.c.id).where(run.c.run_id == str(run_id))).scalar()
+            if key is None:
+                raise SinkRejected(f"no run {run_id!r} in SQL store {self.shown_url} to resume")
+            counts = sa.select(metric.c.name, sa.func.count()).where(metric.c.run_id == str(run_id))
+            rows = conn.execute(counts.group_by(metric.c.name))
+            return int(key), {name: int(count) for name, count in rows}
+
+        return self.transaction("load the run", work)
+
     # -- metrics ------------------------------------------------------------------------
     def add_metrics(self, run_id: str, metrics_by_name: Mapping[str, Mapping[str, Any]]) -> None:
         """Insert every point of ``metrics_by_name`` in one bulk transaction."""

@@ -68,6 +68,21 @@ class RowsObserver(RunObserver):
         self._record.started(ex_info, command, host_info, start_time, config, meta_info)
         return self._insert(_id)
 
+    def resume(self, run_id: Any) -> None:
+        """Take over the stored run ``run_id`` so that replayed events add only what is missing.
+
+        Used by ``sacredlike sync``: points already stored are skipped when offered again, the
+        next output replaces the stored one, later fields overwrite their columns.
+
+        Raises:
+            SinkRejected: the database holds no run ``run_id``.
+        """
+        self._record = RunRecord()
+        self._key, counts = self.store.stored_run(run_id)
+        self._record.resumed(run_id, {})
+        self._record.skip_points(counts)
+        self._captured_out = None
+
     def _insert(self, preset_id: Any) -> Any:
         self._captured_out = None
         changes = self._record.changes()
@@ -107,8 +122,13 @@ class RowsObserver(RunObserver):
         self._record.output.mark_stored()
 
     def log_metrics(self, metrics_by_name, info) -> None:
-        """Insert the new metric points in bulk."""
-        self.store.add_metrics(self._run_key, metrics_by_name)
+        """Insert the new metric points in bulk (all or none: a failed batch is offered again)."""
+        fresh = self._record.new_points(metrics_by_name)
+        try:
+            self.store.add_metrics(self._run_key, fresh)
+        except Exception:
+            self._record.unskip(metrics_by_name, fresh)  # none stored: skip the same again
+            raise
 
     def artifact_event(self, name, filename, metadata=None, content_type=None) -> None:
         """Store an artifact file, streamed in chunks."""
