@@ -132,14 +132,31 @@ def translate(error: exc.DBAPIError, shown_url: str, what: str) -> SinkError:
     cause = error.orig if error.orig is not None else error
     lines = str(cause).strip().splitlines()
     reason = lines[0] if lines else type(cause).__name__
-    if error.connection_invalidated or isinstance(
-        error, (exc.OperationalError, exc.InterfaceError)
+    if error.connection_invalidated or (
+        isinstance(error, (exc.OperationalError, exc.InterfaceError)) and not _mysql_refusal(cause)
     ):
         return SinkUnavailable(
             f"SQL store {shown_url}: could not {what}: {reason} "
             "(is the database server running and the URL right?)"
         )
     return SinkRejected(f"SQL store {shown_url}: could not {what}: {reason}")
+
+
+_MYSQL_TRANSIENT = frozenset(
+    {1040, 1044, 1045, 1053, 1152, 1153, 1158, 1159, 1160, 1161, 1205, 1213, 1317, 1927}
+)
+"""MariaDB/MySQL server error codes that are connection or lock trouble (retrying may help);
+its other ``OperationalError`` s outside 2000-2999 (client errors) are refusals, e.g. 4025 (a CHECK
+constraint) or 1301 (a result larger than ``max_allowed_packet``)."""
+
+
+def _mysql_refusal(cause: BaseException) -> bool:
+    """Whether a driver error is a MariaDB/MySQL server refusing the statement."""
+    if not type(cause).__module__.startswith("pymysql") or not cause.args:
+        return False
+    code = cause.args[0]
+    client_error = isinstance(code, int) and 2000 <= code < 3000
+    return isinstance(code, int) and not client_error and code not in _MYSQL_TRANSIENT
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from ...dependencies import file_md5
 from ...errors import SinkRejected, SinkUnavailable
 from . import schema as tables
 from .engine import exclusive, masked_url, translate
-from .metrics import insert_metrics, metric_rows
+from .metrics import insert_isolating, metric_rows
 from .schema import json_safe
 
 logger = logging.getLogger(__name__)
@@ -160,10 +160,24 @@ class RowStore:
 
     # -- metrics ------------------------------------------------------------------------
     def add_metrics(self, run_id: str, metrics_by_name: Mapping[str, Mapping[str, Any]]) -> None:
-        """Insert every point of ``metrics_by_name`` in one bulk transaction."""
-        rows = list(metric_rows(run_id, metrics_by_name))
+        """Insert every storable point of ``metrics_by_name`` in one bulk transaction.
+
+        Points the rule of :mod:`sacredlike.metric_values` or the database refuses are left
+        out and reported in one WARNING (their count and the first reason); the others are
+        stored, so one bad point never costs the good ones.
+        """
+        refused: list[str] = []
+        rows = list(metric_rows(run_id, metrics_by_name, refused))
         if rows:
-            self.transaction("insert metrics", lambda conn: insert_metrics(conn, rows))
+            refused += self.transaction("insert metrics", lambda conn: insert_isolating(conn, rows))
+        if refused:
+            logger.warning(
+                "SQL store %s: %d metric point(s) of run %s refused and not stored: %s",
+                self.shown_url,
+                len(refused),
+                run_id,
+                refused[0],
+            )
 
     # -- files --------------------------------------------------------------------------
     def add_artifact(
