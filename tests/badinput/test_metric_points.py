@@ -68,7 +68,7 @@ STORED: list[tuple[str, Any, Any, Any, tuple[int, float]]] = [
 
 
 def _same(read: float, expected: float) -> bool:
-    return math.isnan(expected) and math.isnan(read) or read == expected
+    return (math.isnan(expected) and math.isnan(read)) or read == expected
 
 
 @pytest.mark.parametrize(
