@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 import subprocess
 import sys
@@ -30,6 +31,19 @@ class Source:
             return self.path.relative_to(base_dir).as_posix()
         except ValueError:
             return self.path.as_posix()
+
+
+def present_source(base_dir: str, name: str) -> str | None:
+    """The path of source ``name`` under ``base_dir``, or None (with a warning) if it vanished.
+
+    The one policy of every sink for a source file that was listed at start-up but is gone
+    when the run is stored: the run goes on and records the source without content.
+    """
+    path = os.path.join(base_dir or "", name)
+    if os.path.isfile(path):
+        return path
+    logging.getLogger(__name__).warning("source file %s is missing; recorded without content", path)
+    return None
 
 
 def file_md5(path: str | os.PathLike[str]) -> str:

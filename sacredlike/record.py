@@ -1,10 +1,12 @@
 """The one place that turns observer events into a run's stored record.
 
-Every built-in observer family (folder of files, document, rows) keeps a :class:`RunRecord`
-per run and feeds it the events it receives; the record says what changed since the last
+Every built-in observer family (folder of files, document, rows) starts a new
+:class:`RunRecord` at each ``started_event`` / ``queued_event`` (one observer may record many
+runs) and feeds it the events it receives; the record says what changed since the last
 successful write, and the writer stores only that. This is where statuses, times, info,
-the captured-output offset and the bookkeeping of written metric points live, so the
-writers stay thin and behave alike.
+the captured-output offset and the bookkeeping of metric points already stored live (points
+offered again after a failed write, or replayed from a journal, are skipped), so the writers
+stay thin and behave alike.
 
 Field names follow Sacred's run document: ``experiment, command, host, start_time,
 queue_time, config, meta, status, heartbeat, result, stop_time, fail_trace, info,
@@ -49,6 +51,7 @@ class OutputTracker:
         self.stored_length = 0
         self._stored_tail = ""
         self._pending: tuple[int, str] | None = None
+        self._rewrite = False
 
     def delta(self, captured_out: str | None) -> OutputDelta | None:
         """Return what is new in ``captured_out`` since the last :meth:`mark_stored`."""
@@ -60,7 +63,7 @@ class OutputTracker:
             and captured_out[tail_start : self.stored_length] == self._stored_tail
         )
         self._pending = (len(captured_out), captured_out[max(0, len(captured_out) - _TAIL) :])
-        if not same_prefix:
+        if self._rewrite or not same_prefix:
             return OutputDelta(captured_out, rewrite=True)
         if len(captured_out) == self.stored_length:
             self._pending = None
@@ -72,6 +75,11 @@ class OutputTracker:
         if self._pending is not None:
             self.stored_length, self._stored_tail = self._pending
             self._pending = None
+            self._rewrite = False
+
+    def rewrite_next(self) -> None:
+        """Make the next delta replace the stored output whole (a run resumed from a journal)."""
+        self._rewrite = True
 
 
 class RunRecord:
@@ -87,6 +95,36 @@ class RunRecord:
         self.fields: dict[str, Any] = {}
         self._stored: dict[str, Any] = {}
         self.output = OutputTracker()
+        self._skip: dict[str, int] = {}
+
+    # -- metric points -------------------------------------------------------------------
+    def skip_points(self, counts: dict[str, int]) -> None:
+        """Drop the next ``counts[name]`` points offered for each metric: they are stored.
+
+        Used after a write stored part of a batch and raised (the dispatcher offers the
+        batch again, first), and when a run is resumed (its events replayed from the start).
+        """
+        for name, count in counts.items():
+            if count:
+                self._skip[name] = self._skip.get(name, 0) + count
+
+    def new_points(self, metrics_by_name: dict[str, dict]) -> dict[str, dict]:
+        """The points of ``metrics_by_name`` not stored yet (see :meth:`skip_points`)."""
+        if not self._skip:
+            return metrics_by_name
+        fresh = {}
+        for name, series in metrics_by_name.items():
+            skip = min(self._skip.get(name, 0), len(series["steps"]))
+            if skip:
+                self._skip[name] -= skip
+                series = {
+                    key: value[skip:] if isinstance(value, list) else value
+                    for key, value in series.items()
+                }
+            if series["steps"]:
+                fresh[name] = series
+        self._skip = {name: left for name, left in self._skip.items() if left}
+        return fresh
 
     # -- events -------------------------------------------------------------------------
     def queued(
@@ -164,6 +202,16 @@ class RunRecord:
     def mark_stored(self, changes: dict[str, Any]) -> None:
         """Record that ``changes`` (as returned by :meth:`changes`) were written."""
         self._stored.update(changes)
+
+    def resumed(self, run_id: Any, stored: dict[str, Any]) -> None:
+        """Take over run ``run_id`` whose stored fields are ``stored`` (replaying a journal).
+
+        The fields count as written; the next captured output replaces the stored one.
+        """
+        self.run_id = run_id
+        self.fields = dict(stored)
+        self._stored = dict(stored)
+        self.output.rewrite_next()
 
     def _begin(
         self, ex_info: dict, command: str, host_info: dict, config: dict, meta_info: dict

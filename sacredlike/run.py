@@ -21,15 +21,13 @@ from .dispatch import Dispatcher
 from .errors import ObserverError, SacredInterrupt
 from .heartbeat import Heartbeat
 from .metrics_logger import MetricsLogger
+from .observers.folder.writer import RESERVED_NAMES
 from .output_capture import make_capture
 from .settings import SETTINGS
 from .status import RunStatus
 
 METRICS_BATCH_SIZE = 100_000
 """At most this many metric points per ``log_metrics`` call (bounds memory at each beat)."""
-
-RUN_FILE_NAMES = frozenset({"run.json", "config.json", "cout.txt", "info.json", "metrics.json"})
-"""Names an artifact may not take: the files of a run folder (see the file storage layout)."""
 
 
 def utcnow() -> _dt.datetime:
@@ -54,7 +52,7 @@ def check_artifact_name(name: str) -> str:
     if ".." in path.parts:
         raise ValueError(f"artifact name {name!r} leaves the run's folder ('..' is not allowed)")
     clean = path.as_posix()
-    if clean in RUN_FILE_NAMES:
+    if clean in RESERVED_NAMES:
         raise ValueError(
             f"artifact name {name!r} is reserved for the run's own records; choose another name"
         )

@@ -119,6 +119,21 @@ class StoredRun:
 _MISSING = object()
 
 
+def canonical_int(value: Any) -> int | None:
+    """``value`` as an int if it is one, or the decimal text of a non-negative int."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit() and str(int(value)) == value:
+        return int(value)
+    return None
+
+
+def public_run_id(run_id: Any) -> Any:
+    """A run id as every reader reports it: an int when it is one (``"7"`` too), else as is."""
+    numeric = canonical_int(run_id)
+    return run_id if numeric is None else numeric
+
+
 @dataclass
 class RunQuery:
     """A filter on runs, understood by every reader.

@@ -185,4 +185,4 @@ def test_sources_are_stored_with_their_text(db, observer, tmp_path, caplog):
         ("gone.py", "md5-of-gone", None),
         ("train.py", "md5-of-train", "print('train')\n"),
     ]
-    assert "gone.py not stored" in caplog.text
+    assert "gone.py is missing; recorded without content" in caplog.text

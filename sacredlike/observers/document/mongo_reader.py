@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...errors import RunNotFound
-from ..base import MetricSeries, RunQuery, RunReader, StoredRun
+from ..base import MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
 from .mongo_location import parse_target
 from .mongo_store import SINK, driver_errors, escape_key, from_bson, open_client, to_bson
 
@@ -77,7 +77,7 @@ class MongoReader(RunReader):
         self, run_id: Any, names: Iterable[str] | None = None
     ) -> dict[str, MetricSeries]:
         """Every point of the run's metrics, parts joined in order."""
-        key = _run_key(run_id)
+        key = public_run_id(run_id)
         wanted: dict[str, Any] = {"run_id": key}
         if names is not None:
             wanted["name"] = {"$in": list(names)}
@@ -108,16 +108,10 @@ class MongoReader(RunReader):
 
     def _run_document(self, run_id: Any, fields: dict[str, int] | None = None) -> dict[str, Any]:
         """The raw run document (only ``fields`` when given); RunNotFound if absent."""
-        doc = self.runs.find_one({"_id": _run_key(run_id)}, fields)
+        doc = self.runs.find_one({"_id": public_run_id(run_id)}, fields)
         if doc is None:
             raise RunNotFound(f"no run {run_id!r} in {self.where}")
         return doc
-
-
-def _run_key(run_id: Any) -> Any:
-    if isinstance(run_id, str) and run_id.isdigit():
-        return int(run_id)
-    return run_id
 
 
 def _mongo_filter(query: RunQuery) -> dict[str, Any]:

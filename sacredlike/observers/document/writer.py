@@ -46,7 +46,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...dependencies import file_md5
+from ...dependencies import file_md5, present_source
 from ...errors import SinkError, SinkRejected
 from ...record import RunRecord
 from ...serialize import flatten
@@ -122,25 +122,31 @@ class DocumentObserver(RunObserver):
         self.failure_dir = Path(
             failure_dir if failure_dir is not None else Path.home() / ".sacredlike" / "unsent_runs"
         )
-        self.record = RunRecord()
-        self.saved_to: Path | None = None
-        self._metrics: dict[str, _Metric] = {}
-        self._reoffered: dict[str, int] = {}
-        self._artifacts: list[_Artifact] = []
-        self._output = ""
-        self._output_copied = 0
-        self._user_info: dict = {}
         self._state_lock = threading.RLock()
         self._flush_lock = threading.Lock()
+        self._new_run()
+
+    def _new_run(self) -> None:
+        """Forget everything about the previous run: one observer may record many runs."""
+        with self._state_lock:
+            self.record = RunRecord()
+            self.saved_to: Path | None = None
+            self._metrics: dict[str, _Metric] = {}
+            self._artifacts: list[_Artifact] = []
+            self._output = ""
+            self._output_copied = 0
+            self._user_info: dict = {}
 
     # -- start ----------------------------------------------------------------------------
     def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
         """Insert the run document (sources first) and return its id."""
+        self._new_run()
         self.record.started(ex_info, command, host_info, start_time, config, meta_info)
         return self._insert(ex_info, _id)
 
     def queued_event(self, ex_info, command, host_info, queue_time, config, meta_info, _id):
         """Insert the document of a queued run and return its id."""
+        self._new_run()
         self.record.queued(ex_info, command, host_info, queue_time, config, meta_info)
         return self._insert(ex_info, _id)
 
@@ -166,12 +172,8 @@ class DocumentObserver(RunObserver):
         base_dir = ex_info.get("base_dir") or ""
         stored = []
         for name, md5 in ex_info.get("sources", []):
-            path = os.path.join(base_dir, name)
-            if not os.path.isfile(path):
-                log.warning("source file %s is missing; recorded without content", path)
-                stored.append([name, None])
-                continue
-            stored.append([name, self._put_path(path, md5)])
+            path = present_source(base_dir, name)
+            stored.append([name, None if path is None else self._put_path(path, md5)])
         return stored
 
     def _put_path(self, path: str, md5: str) -> Any:
@@ -198,20 +200,18 @@ class DocumentObserver(RunObserver):
         dispatcher offers again after this method raised are recognised (it offers them
         first) and not buffered twice.
         """
-        offered: dict[str, int] = {}
         with self._state_lock:
-            for name, series in metrics_by_name.items():
-                offered[name] = len(series["steps"])
-                skip = self._reoffered.get(name, 0)
+            fresh = self.record.new_points(metrics_by_name)
+            for name, series in fresh.items():
                 metric = self._metrics.setdefault(name, _Metric(name))
-                metric.steps.extend(series["steps"][skip:])
-                metric.values.extend(series["values"][skip:])
-                metric.timestamps.extend(series["timestamps"][skip:])
-            self._reoffered = {}
+                metric.steps.extend(series["steps"])
+                metric.values.extend(series["values"])
+                metric.timestamps.extend(series["timestamps"])
         try:
             self._after_event(final=False)
         except Exception:
-            self._reoffered = offered
+            with self._state_lock:  # buffered: skip them when the dispatcher offers them again
+                self.record.skip_points({n: len(s["steps"]) for n, s in fresh.items()})
             raise
 
     def resource_event(self, filename):
@@ -437,9 +437,8 @@ class DocumentObserver(RunObserver):
         """Take the state of a run saved by :meth:`_save_run` as everything pending."""
         folder = Path(folder)
         state = self.store.decode_saved((folder / "run.json").read_text(encoding="utf-8"))
+        self._new_run()
         with self._state_lock:
-            self.record = RunRecord()
-            self._output_copied = 0
             self.record.run_id = state["run_id"]
             self.record.fields = state["fields"]
             self._user_info = state["user_info"]

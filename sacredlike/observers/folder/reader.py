@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...errors import RunNotFound
-from ..base import MetricSeries, RunQuery, RunReader, StoredRun
+from ..base import MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
 from .store import BlobStore
 
 _ISO_FIELDS = ("start_time", "stop_time", "heartbeat", "queue_time")
@@ -38,7 +38,7 @@ class FolderReader(RunReader):
         if entry is None:
             raise RunNotFound(f"no run {run_id!r} in {self.store.location}")
         run = StoredRun(
-            id=run_id,
+            id=public_run_id(run_id),
             experiment_name=entry.get("experiment", {}).get("name"),
             status=entry.get("status", ""),
             command=entry.get("command"),

@@ -33,7 +33,7 @@ import time
 from pathlib import PurePosixPath
 from typing import Any
 
-from ...dependencies import file_md5
+from ...dependencies import file_md5, present_source
 from ...errors import SinkRejected
 from ...record import RunRecord
 from ...serialize import dumps
@@ -44,6 +44,10 @@ _MAX_ID_ATTEMPTS = 1000
 BEAT_ONLY_REWRITE_INTERVAL = 1.0
 """Seconds within which a beat that changes nothing but the beat time skips run.json."""
 _SEPARATE_FILES = frozenset({"info", "config"})  # stored in info.json / config.json
+RESERVED_NAMES = frozenset(
+    {"run.json", "config.json", "cout.txt", "info.json", "metrics.json", "metrics.jsonl"}
+)
+"""Names an artifact may not take: the files of a run folder (every sink refuses them)."""
 
 
 _METRIC_FIELDS = ("steps", "timestamps", "values")
@@ -221,13 +225,14 @@ class FolderObserver(RunObserver):
         info = dict(ex_info)  # never mutate the shared experiment info
         base_dir = info.get("base_dir") or ""
         info["sources"] = [
-            [name, self._save_source(os.path.join(base_dir, name), name, md5)]
+            [name, self._save_source(base_dir, name, md5)]
             for name, md5 in ex_info.get("sources", [])
         ]
         return info
 
-    def _save_source(self, path: str, name: str, md5: str) -> str:
-        if not self.copy_sources:
+    def _save_source(self, base_dir: str, name: str, md5: str) -> str | None:
+        path = present_source(base_dir, name)
+        if path is None or not self.copy_sources:
             return path
         return self._save_deduplicated(self.source_dir, path, md5, name)
 
@@ -256,7 +261,13 @@ class FolderObserver(RunObserver):
         self._write_changes()
 
     def log_metrics(self, metrics_by_name, info):
-        """Append the new points to metrics.jsonl; refresh metrics.json when due."""
+        """Append the new points to metrics.jsonl; refresh metrics.json when due.
+
+        Once the append succeeded the points are stored: if the refresh of metrics.json
+        then fails, the points offered again are skipped (metrics.json is rebuilt from the
+        same points at the next refresh or at the end of the run).
+        """
+        metrics_by_name = self.record.new_points(metrics_by_name)
         if not metrics_by_name:
             return
         formatted = [(name, _series_json(series)) for name, series in metrics_by_name.items()]
@@ -265,10 +276,16 @@ class FolderObserver(RunObserver):
         for name, parts in formatted:
             self._metrics.add(name, parts, len(metrics_by_name[name]["steps"]))
         if self._metrics.due():
-            self._write_metrics_json()
+            try:
+                self._write_metrics_json()
+            except Exception:
+                self.record.skip_points({n: len(s["steps"]) for n, s in metrics_by_name.items()})
+                raise
 
     def artifact_event(self, name, filename, metadata=None, content_type=None):
         """Copy the artifact into the run folder and list it in run.json."""
+        if name in RESERVED_NAMES:
+            raise SinkRejected(f"artifact name {name!r} is reserved for the run's own records")
         if self.copy_artifacts:
             self.store.put_file(f"{self.record.run_id}/{name}", filename)
         self.record.add_artifact(name)

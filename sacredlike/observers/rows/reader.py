@@ -20,10 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from ...errors import RunNotFound
-from ..base import MetricSeries, RunQuery, RunReader, StoredRun
+from ..base import MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
 from . import schema as tables
 from .engine import masked_url, open_engine, translated
-from .store import canonical_int
 
 _LISTED = (
     tables.run.c.id,
@@ -217,17 +216,11 @@ def _runs_select(columns: Iterable[Any]) -> sa.Select:
     return sa.select(*columns).select_from(joined)
 
 
-def _public_id(run_id: str) -> Any:
-    """The run id as the observer returned it: an int when it is one, else the text."""
-    numeric = canonical_int(run_id)
-    return run_id if numeric is None else numeric
-
-
 def _stored_run(row: Any) -> StoredRun:
     mapping: Mapping[str, Any] = row._mapping
     trace = mapping["fail_trace"]
     return StoredRun(
-        id=_public_id(mapping["run_id"]),
+        id=public_run_id(mapping["run_id"]),
         experiment_name=mapping["name"],
         status=mapping["status"],
         command=mapping["command"],

@@ -13,7 +13,6 @@ import hashlib
 import itertools
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -21,8 +20,9 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import exc
 
-from ...dependencies import file_md5
+from ...dependencies import file_md5, present_source
 from ...errors import SinkRejected, SinkUnavailable
+from ..base import canonical_int
 from . import schema as tables
 from .engine import exclusive, masked_url, translate
 from .metrics import insert_isolating, metric_rows
@@ -257,15 +257,6 @@ def run_values(fields: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def canonical_int(value: Any) -> int | None:
-    """``value`` as an int if it is one, or the decimal text of a non-negative int."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.isdigit() and str(int(value)) == value:
-        return int(value)
-    return None
-
-
 def _store_file(conn: sa.Connection, chunks: sa.Table, key: int, path: str) -> dict[str, Any]:
     """Store a file's bytes for owner ``key``: inline if small, else chunk by chunk.
 
@@ -366,13 +357,11 @@ def _link_experiment_parts(
 
 
 def _read_source(base_dir: str, filename: str) -> str | None:
-    path = os.path.join(base_dir, filename)
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except OSError as error:
-        logger.warning("source file %s not stored: %s", path, error)
+    path = present_source(base_dir, filename)
+    if path is None:
         return None
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.read()
 
 
 def _host_id(conn: sa.Connection, host_info: Mapping[str, Any]) -> int:
