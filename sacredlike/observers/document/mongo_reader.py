@@ -69,7 +69,7 @@ class MongoReader(RunReader):
             run.captured_out = (
                 full.read().decode("utf-8", "surrogateescape")
                 if full is not None
-                else doc.get("captured_out")
+                else from_bson(doc.get("captured_out"))
             )
             return run
 
