@@ -131,7 +131,13 @@ class FileStorageObserver(FolderObserver):
 
     @classmethod
     def from_flag(cls, value: str) -> FileStorageObserver:
-        """Build from ``-F BASEDIR``."""
+        """Build from ``-F BASEDIR``.
+
+        Raises:
+            ValueError: an empty directory name.
+        """
+        if not value.strip():
+            raise ValueError("the directory name is empty; give a directory, e.g. -F runs")
         return cls(value)
 
     @classmethod

@@ -12,7 +12,6 @@ or :class:`~sacredlike.errors.SinkRejected` (the data or statement was refused);
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +21,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.pool import StaticPool
 
 from ...errors import MissingExtra, ObserverError, SinkError, SinkRejected, SinkUnavailable
+from ...redaction import redact_credentials
 from .schema import MYSQL_DIALECTS
 
 _DEFAULT_DRIVERS = {
@@ -33,11 +33,6 @@ _DEFAULT_DRIVERS = {
 _LOCK_NAME = "sacredlike"
 LOCK_TIMEOUT = 60
 """Seconds to wait for the database-wide lock before giving up (MariaDB)."""
-
-
-def mask(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (works on malformed URLs too)."""
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 def masked_url(engine: sa.Engine) -> str:
@@ -55,8 +50,8 @@ def parse_url(url: str) -> sa.URL:
         parsed = sa.make_url(url)
     except (exc.ArgumentError, ValueError) as error:
         raise ObserverError(
-            f"not a database URL: {mask(str(url))!r}; expected e.g. sqlite:///runs.db, "
-            "postgresql://user@host/db or mysql://user@host/db"
+            f"not a database URL: {redact_credentials(str(url))!r}; expected e.g. "
+            "sqlite:///runs.db, postgresql://user@host/db or mysql://user@host/db"
         ) from error
     default = _DEFAULT_DRIVERS.get(parsed.drivername)
     if default is not None:
@@ -75,7 +70,7 @@ def open_engine(url: str, echo: bool = False) -> sa.Engine:
         SinkUnavailable: the database refuses the connection.
     """
     parsed = parse_url(url)
-    shown = mask(str(url))
+    shown = redact_credentials(str(url))
     options: dict[str, Any] = {
         "echo": echo,
         "pool_pre_ping": True,
