@@ -166,5 +166,14 @@ class FileStorageReader(FolderReader):
 
     @classmethod
     def from_url(cls, url: str) -> FileStorageReader:
-        """From a path or a ``file://`` URL."""
-        return cls(url[len("file://") :] if url.startswith("file://") else url)
+        """From a path or a ``file://`` URL.
+
+        Raises:
+            FileNotFoundError: no such directory. NotADirectoryError: the path is a file.
+        """
+        path = url[len("file://") :] if url.startswith("file://") else url
+        if not os.path.isdir(path):
+            if os.path.exists(path):
+                raise NotADirectoryError(f"{path!r} is a file, not a folder of runs")
+            raise FileNotFoundError(f"no folder of runs at {path!r}")
+        return cls(path)

@@ -11,6 +11,7 @@ config filter is re-checked in Python with :meth:`RunQuery.matches`.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from ...errors import RunNotFound
 from ...text_escape import unescape_json
 from ..base import MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
 from . import schema as tables
-from .engine import masked_url, open_engine, translated
+from .engine import masked_url, open_engine, parse_url, translated
 from .writer import OUTPUT_COPY, OUTPUT_NOTE
 
 _LISTED = (
@@ -71,7 +72,12 @@ class RowsReader(RunReader):
         Raises:
             ObserverError: malformed URL. MissingExtra: driver not installed.
             SinkUnavailable: the database refuses the connection.
+            FileNotFoundError: no SQLite file at the URL's path (reading never creates one).
         """
+        parsed = parse_url(url)
+        path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+        if path not in (None, "", ":memory:") and not os.path.isfile(path):
+            raise FileNotFoundError(f"no SQLite database at {path!r}")
         return cls(open_engine(url))
 
     def close(self) -> None:
