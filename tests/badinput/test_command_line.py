@@ -71,12 +71,12 @@ def test_every_sink_flag_repeated_together(tmp_path, store):
 
 
 REFUSED_FLAGS = [
-    ("sqlite-memory", ["-s", "sqlite://"], "in-memory SQLite database"),
-    ("sqlite-memory-explicit", ["-s", "sqlite:///:memory:"], "in-memory SQLite database"),
-    ("file-storage-empty", ["-F", ""], "directory name is empty"),
-    ("file-storage-blank", ["-F", "  "], "directory name is empty"),
-    ("sql-not-a-url", ["-s", "not a url"], "not a database URL"),
-    ("mongo-bad-port", ["-m", "localhost:port"], "bad MongoDB location"),
+    ("sqlite_memory", ["-s", "sqlite://"], "in-memory SQLite database"),
+    ("sqlite_memory_explicit", ["-s", "sqlite:///:memory:"], "in-memory SQLite database"),
+    ("file_storage_empty", ["-F", ""], "directory name is empty"),
+    ("file_storage_blank", ["-F", "  "], "directory name is empty"),
+    ("sql_not_a_url", ["-s", "not a url"], "not a database URL"),
+    ("mongo_bad_port", ["-m", "localhost:port"], "bad MongoDB location"),
 ]
 
 
@@ -94,10 +94,10 @@ def test_refused_flag_is_one_line_and_exit_2(tmp_path, argv, message):
 def _secret_urls() -> list[tuple[str, list[str]]]:
     closed = free_port()
     return [
-        ("postgresql-closed-port", ["-s", f"postgresql://me:{SECRET}@127.0.0.1:{closed}/db"]),
-        ("mariadb-wrong-password", ["-s", f"mysql://root:{SECRET}@127.0.0.1:3306/test"]),
-        ("mongo-malformed-uri", ["-m", f"mongodb://u:{SECRET}@host:notaport/db"]),
-        ("sql-unknown-driver", ["-s", f"oracle+nodriver://u:{SECRET}@host/db"]),
+        ("postgresql_closed_port", ["-s", f"postgresql://me:{SECRET}@127.0.0.1:{closed}/db"]),
+        ("mariadb_wrong_password", ["-s", f"mysql://root:{SECRET}@127.0.0.1:3306/test"]),
+        ("mongo_malformed_uri", ["-m", f"mongodb://u:{SECRET}@host:notaport/db"]),
+        ("sql_unknown_driver", ["-s", f"oracle+nodriver://u:{SECRET}@host/db"]),
     ]
 
 

@@ -113,3 +113,30 @@ def test_mariadb_beat_with_more_than_16_mib_of_new_output(mariadb_db):
     assert stored.status == "COMPLETED"
     assert stored.captured_out == block * 17
     observer.engine.dispose()
+
+
+def test_observer_failure_is_one_short_warning(store, baseline, caplog):
+    from sacredlike.observers import RunObserver
+
+    class Failing(RunObserver):
+        priority = 0
+
+        def heartbeat_event(self, **kwargs):
+            raise RuntimeError("disk on fire\nsecond line")
+
+    def main():
+        print("work")
+
+    from sacredlike import Experiment
+
+    ex = Experiment("failing", save_git_info=False)
+    ex.observers += [store.observer(), Failing()]
+    ex.main(main)
+    run = ex.run(options={"--capture": "sys", "--beat-interval": 0.02})
+    warnings = [r.getMessage() for r in caplog.records if "Failing failed" in r.getMessage()]
+    assert warnings == [
+        "observer Failing failed in heartbeat_event (will retry at the next event): disk on fire"
+    ]
+    shot = snapshot(store, run._id)
+    assert shot.status == "COMPLETED" and "Traceback" not in shot.captured_out
+    assert_intact(store, baseline)
