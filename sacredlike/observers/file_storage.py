@@ -160,7 +160,13 @@ class FileStorageObserver(FolderObserver):
 
     @classmethod
     def from_flag(cls, value: str) -> FileStorageObserver:
-        """Build from ``-F BASEDIR``."""
+        """Build from ``-F BASEDIR``.
+
+        Raises:
+            ValueError: an empty directory name.
+        """
+        if not value.strip():
+            raise ValueError("the directory name is empty; give a directory, e.g. -F runs")
         return cls(value)
 
     @classmethod
@@ -189,5 +195,14 @@ class FileStorageReader(FolderReader):
 
     @classmethod
     def from_url(cls, url: str) -> FileStorageReader:
-        """From a path or a ``file://`` URL."""
-        return cls(url[len("file://") :] if url.startswith("file://") else url)
+        """From a path or a ``file://`` URL.
+
+        Raises:
+            FileNotFoundError: no such directory. NotADirectoryError: the path is a file.
+        """
+        path = url[len("file://") :] if url.startswith("file://") else url
+        if not os.path.isdir(path):
+            if os.path.exists(path):
+                raise NotADirectoryError(f"{path!r} is a file, not a folder of runs")
+            raise FileNotFoundError(f"no folder of runs at {path!r}")
+        return cls(path)

@@ -69,14 +69,18 @@ class MongoReader(RunReader):
             run.captured_out = (
                 full.read().decode("utf-8", "surrogateescape")
                 if full is not None
-                else doc.get("captured_out")
+                else from_bson(doc.get("captured_out"))
             )
             return run
 
     def get_metrics(
         self, run_id: Any, names: Iterable[str] | None = None
     ) -> dict[str, MetricSeries]:
-        """Every point of the run's metrics, parts joined in order."""
+        """Every point of the run's metrics, parts joined in order.
+
+        Raises:
+            RunNotFound: no run ``run_id``.
+        """
         key = public_run_id(run_id)
         wanted: dict[str, Any] = {"run_id": key}
         if names is not None:
@@ -84,6 +88,8 @@ class MongoReader(RunReader):
         series: dict[str, MetricSeries] = {}
         with driver_errors(self.where, f"reading metrics of run {run_id}"):
             firsts = list(self.metrics.find(wanted))
+            if not firsts:
+                self._run_document(run_id, {"_id": 1})
             further: dict[Any, list[dict[str, Any]]] = {first["_id"]: [] for first in firsts}
             if firsts:
                 parts = self.metrics.find({"part_of": {"$in": list(further)}}).sort("part", 1)

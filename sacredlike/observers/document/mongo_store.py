@@ -5,7 +5,9 @@ Key and value rule (applied to every document written): values first go through
 JSON-like data; datetimes, NaN and infinities kept); integers outside the 64-bit range
 become their decimal string; then every key is escaped so MongoDB accepts it: ``%`` →
 ``%25``, ``.`` → ``%2E``, a leading ``$`` → ``%24`` and NUL → ``%00``. :func:`unescape_key`
-reverses it, and the reader returns the original keys.
+reverses it, and the reader returns the original keys. Lone surrogates (no UTF-8 form, so
+BSON cannot hold them) in keys and strings are escaped by
+:func:`sacredlike.text_escape.escape`.
 
 pymongo, bson and gridfs are imported inside functions only.
 """
@@ -23,13 +25,14 @@ from typing import IO, Any
 from ...errors import SinkRejected, SinkUnavailable
 from ...redaction import redact_credentials
 from ...sink_table import builtin_sink
+from ...text_escape import escape, unescape
 from .mongo_location import MongoTarget
 from .store import DocumentStore, MetricPart
 
 DEFAULT_TIMEOUT_MS = 5000
 ID_ATTEMPTS = 100
 _INT64 = (-(2**63), 2**63 - 1)
-_AS_IS = frozenset({float, str, bool, type(None), _dt.datetime})  # what to_bson returns unchanged
+_AS_IS = frozenset({float, bool, type(None), _dt.datetime})  # what to_bson returns unchanged
 # Server error codes meaning "the server is stepping down or shutting down": retry later.
 _TRANSIENT_CODES = frozenset({91, 189, 10107, 11600, 11602, 13435, 13436})
 
@@ -44,13 +47,13 @@ _UNESCAPED = {"25": "%", "2E": ".", "24": "$", "00": "\x00"}
 
 def escape_key(key: str) -> str:
     """A key MongoDB accepts: ``%``, ``.``, NUL and a leading ``$`` percent-escaped."""
-    key = key.replace("%", "%25").replace(".", "%2E").replace("\x00", "%00")
+    key = escape(key, nul=False).replace("%", "%25").replace(".", "%2E").replace("\x00", "%00")
     return "%24" + key[1:] if key.startswith("$") else key
 
 
 def unescape_key(key: str) -> str:
     """Inverse of :func:`escape_key`."""
-    return _UNESCAPE.sub(lambda match: _UNESCAPED[match.group(1)], key)
+    return unescape(_UNESCAPE.sub(lambda match: _UNESCAPED[match.group(1)], key))
 
 
 def to_bson(value: Any) -> Any:
@@ -61,6 +64,8 @@ def to_bson(value: Any) -> Any:
         return [v if type(v) in _AS_IS else to_bson(v) for v in value]
     if type(value) is int and not _INT64[0] <= value <= _INT64[1]:
         return str(value)
+    if type(value) is str:
+        return escape(value, nul=False)
     return value
 
 
@@ -70,6 +75,8 @@ def from_bson(value: Any) -> Any:
         return {unescape_key(k): from_bson(v) for k, v in value.items()}
     if isinstance(value, list):
         return [from_bson(v) for v in value]
+    if isinstance(value, str):
+        return unescape(value)
     return value
 
 
