@@ -176,6 +176,7 @@ def test_queued_run(storage_ex, tmp_path):
     entry = _json(tmp_path / "runs" / "1" / "run.json")
     assert entry["status"] == "QUEUED"
     assert "queue_time" in entry and "start_time" not in entry
+    assert entry["meta"]["queue_time"] == entry["queue_time"]
 
 
 def test_artifacts_nested_names_and_refused_names(storage_ex, tmp_path):
