@@ -101,8 +101,9 @@ class MongoObserver(DocumentObserver):
             if collection_prefix:
                 raise ValueError("pass either collection or collection_prefix, not both")
         if store is None:
-            target = MongoTarget(url or "mongodb://localhost:27017", db_name, collection_prefix)
-            store = MongoDocumentStore.open(target, client, collection, **client_kwargs)
+            server = url or "mongodb://localhost:27017"
+            target = MongoTarget(server, db_name, collection_prefix, collection=collection)
+            store = MongoDocumentStore.open(target, client, **client_kwargs)
         super().__init__(store, overwrite=overwrite, priority=priority, failure_dir=failure_dir)
         self.url = store.describe()
         self.upload_hint = f"python -m sacredlike.observers.mongo upload DIRECTORY {self.url}"
@@ -143,9 +144,14 @@ class MongoObserver(DocumentObserver):
 
     @classmethod
     def from_flag(cls, value: str) -> MongoObserver:
-        """Build the observer from a ``-m/--mongo_db`` value (see :func:`parse_target`)."""
+        """Build the observer from a ``-m/--mongo_db`` value (see :func:`parse_target`).
+
+        ``-m DB.COLLECTION`` writes runs to ``COLLECTION`` and metrics to ``metrics``, as
+        Sacred's flag does (without the deprecation warning of ``collection=``).
+        """
         target = parse_target(value)
-        return cls(target.url, target.db_name, target.collection_prefix, priority=target.priority)
+        store = MongoDocumentStore.open(target)
+        return cls(overwrite=target.overwrite, priority=target.priority, store=store)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"

@@ -143,15 +143,13 @@ class MongoDocumentStore(DocumentStore):
 
     @classmethod
     def open(
-        cls, target: MongoTarget, client: Any = None, runs: str = "runs", **client_kwargs: Any
+        cls, target: MongoTarget, client: Any = None, **client_kwargs: Any
     ) -> MongoDocumentStore:
         """Connect to ``target`` (or use ``client``) and return the store.
 
         Args:
-            target: server, database and collection prefix.
+            target: server, database and collections.
             client: a ready MongoClient, or None to connect to ``target.url``.
-            runs: name of the runs collection when there is no prefix (Sacred's deprecated
-                ``collection`` argument; the metrics collection is then ``metrics``).
             **client_kwargs: passed to ``MongoClient``.
         """
         import gridfs
@@ -160,10 +158,9 @@ class MongoDocumentStore(DocumentStore):
         if client is None:
             client = owned = open_client(target, client_kwargs)
         database = client[target.db_name]
-        prefix = f"{target.collection_prefix}_" if target.collection_prefix else ""
         return cls(
-            database[f"{prefix}runs" if prefix else runs],
-            database[f"{prefix}metrics"],
+            database[target.runs_name],
+            database[target.metrics_name],
             gridfs.GridFS(database),
             target.safe_url,
             owned,
