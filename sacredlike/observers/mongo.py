@@ -58,7 +58,12 @@ class MongoObserver(DocumentObserver):
     Writes only what changed each beat, splits long metrics over several documents and
     long output into GridFS, retries a lost server and, if the final write still fails,
     saves the run to ``failure_dir`` for ``python -m sacredlike.observers.mongo upload``.
+
+    Attributes (as Sacred's): ``runs`` and ``metrics`` are the pymongo collections, ``fs`` the
+    ``gridfs.GridFS``, ``VERSION`` the ``format`` of the run documents.
     """
+
+    VERSION = DocumentObserver.document_format
 
     def __init__(
         self,
@@ -131,6 +136,21 @@ class MongoObserver(DocumentObserver):
         hosts = ",".join(f"{host}:{port}" for host, port in servers) or "SERVER"
         store = MongoDocumentStore(runs, metrics, fs, f"mongodb://{hosts}/{runs.database.name}")
         return cls(overwrite=overwrite, priority=priority, failure_dir=failure_dir, store=store)
+
+    @property
+    def runs(self) -> Any:
+        """The runs collection (a ``pymongo.collection.Collection``)."""
+        return self.store.runs
+
+    @property
+    def metrics(self) -> Any:
+        """The metrics collection."""
+        return self.store.metrics
+
+    @property
+    def fs(self) -> Any:
+        """The ``gridfs.GridFS`` holding sources, resources, artifacts and long output."""
+        return self.store.fs
 
     @classmethod
     def create(cls, *args: Any, **kwargs: Any) -> MongoObserver:

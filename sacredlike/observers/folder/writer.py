@@ -37,7 +37,7 @@ from ...dependencies import file_md5, present_source
 from ...errors import SinkRejected
 from ...record import RunRecord
 from ...serialize import dumps
-from ..base import RunObserver
+from ..base import StoringObserver
 from .store import BlobStore
 
 _MAX_ID_ATTEMPTS = 1000
@@ -121,7 +121,7 @@ class _MetricsJsonBuilder:
             self._scratch = None
 
 
-class FolderObserver(RunObserver):
+class FolderObserver(StoringObserver):
     """Stores each run as a folder of files in a :class:`BlobStore`.
 
     Args:
@@ -157,6 +157,10 @@ class FolderObserver(RunObserver):
         self.record = RunRecord()
         self._metrics = _MetricsJsonBuilder()
         self._run_json_written = 0.0
+
+    def destination(self) -> tuple:
+        """The folder of runs (a local directory or a bucket prefix)."""
+        return ("folder", self.store.location)
 
     @property
     def run_id(self) -> Any:

@@ -25,10 +25,10 @@ from __future__ import annotations
 from typing import Any
 
 from ...record import RunRecord
-from ..base import RunObserver
+from ..base import StoringObserver
 
 
-class RowsObserver(RunObserver):
+class RowsObserver(StoringObserver):
     """Records runs as rows of a SQL database (SQLite, PostgreSQL, MariaDB/MySQL).
 
     Args:
@@ -54,6 +54,10 @@ class RowsObserver(RunObserver):
     def engine(self) -> Any:
         """The SQLAlchemy engine the observer writes to."""
         return self.store.engine
+
+    def destination(self) -> tuple:
+        """The database (its URL, password hidden)."""
+        return ("rows", str(self.engine.url))
 
     # -- start ------------------------------------------------------------------------
     def queued_event(self, ex_info, command, host_info, queue_time, config, meta_info, _id):
