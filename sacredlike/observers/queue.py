@@ -74,7 +74,9 @@ class QueueObserver(RunObserver):
         self._queue: collections.deque[tuple[str, dict]] = collections.deque()
         self._wake = threading.Condition()
         self._ended = False
+        self._abandoned = False
         self._worker: threading.Thread | None = None
+        self._last_worker: threading.Thread | None = None
 
     def __getattr__(self, name: str) -> Any:
         """Attributes of the covered observer (``run_id``, ``dir``, ``store`` ...)."""
@@ -99,7 +101,7 @@ class QueueObserver(RunObserver):
         run_id = getattr(self.covered, event)(**kwargs)
         run_id = run_id if run_id is not None else kwargs.get("_id")
         self._queue.clear()
-        self._ended, self.kept_journal = False, None
+        self._ended, self._abandoned, self.kept_journal = False, False, None
         self.journal = JournalWriter.create(
             self.journal_dir,
             _sink_name(self.covered),
@@ -163,7 +165,7 @@ class QueueObserver(RunObserver):
             with self._wake:
                 if not self._ended:
                     self._wake.wait(self.interval if not failing else next(waits))
-                if not self._queue and self._ended:
+                if self._abandoned or (not self._queue and self._ended):
                     return
             try:
                 self._deliver_queue()
@@ -182,7 +184,7 @@ class QueueObserver(RunObserver):
     def _deliver_queue(self) -> None:
         while True:
             with self._wake:
-                if not self._queue:
+                if not self._queue or self._abandoned:
                     return
                 event, kwargs = self._queue[0]
                 merged = 1
@@ -216,11 +218,27 @@ class QueueObserver(RunObserver):
             self._ended = True
             self._wake.notify()
         worker.join(self.final_timeout)
-        self._worker = None
-        delivered = not worker.is_alive() and not self._queue
+        self._last_worker = worker
+        with self._wake:
+            self._worker = None
+            delivered = not worker.is_alive() and not self._queue
+            self._abandoned = not delivered  # the journal takes over: the worker stops
+            self._wake.notify()
         self._finish_journal(delivered)
         if delivered:
             getattr(self.covered, "join", lambda: None)()
+
+    def settle(self, timeout: float | None = None) -> bool:
+        """Wait until a worker ``join`` gave up on has finished its last write; True if so.
+
+        After ``join`` keeps the journal, the worker stops at once, except for a write
+        already under way. Call this before ``sync_journal`` in the same process, so the
+        two never write the same run at once.
+        """
+        worker = self._last_worker
+        if worker is not None:
+            worker.join(timeout)
+        return worker is None or not worker.is_alive()
 
     def _finish_journal(self, delivered: bool) -> None:
         journal, self.journal = self.journal, None
