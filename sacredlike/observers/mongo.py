@@ -29,6 +29,7 @@ from .document.mongo_store import (
     driver_errors,
     escape_key,
     from_bson,
+    largest_metric_part,
     to_bson,
     unescape_key,
 )
@@ -64,6 +65,9 @@ class MongoObserver(DocumentObserver):
     """
 
     VERSION = DocumentObserver.document_format
+    points_per_part = largest_metric_part()
+    """As many points per metric document as BSON's 16 MB allow, less 10% (321,000): Omniboard
+    and Incense read only a metric's first document."""
 
     def __init__(
         self,

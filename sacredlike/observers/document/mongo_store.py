@@ -33,6 +33,12 @@ _AS_IS = frozenset({float, str, bool, type(None), _dt.datetime})  # what to_bson
 # Server error codes meaning "the server is stepping down or shutting down": retry later.
 _TRANSIENT_CODES = frozenset({91, 189, 10107, 11600, 11602, 13435, 13436})
 
+BSON_DOCUMENT_LIMIT = 16 * 1024 * 1024
+"""MongoDB's largest document, in bytes (``maxBsonObjectSize``)."""
+PART_MARGIN = 0.1
+"""Share of :data:`BSON_DOCUMENT_LIMIT` a full metric document leaves free (the metric's
+name, ids and count, and room for what a server adds)."""
+
 SINK = builtin_sink("mongo")
 """The MongoDB sink as the table declares it (checks that pymongo is installed)."""
 
@@ -71,6 +77,27 @@ def from_bson(value: Any) -> Any:
     if isinstance(value, list):
         return [from_bson(v) for v in value]
     return value
+
+
+def largest_metric_part(limit: int = BSON_DOCUMENT_LIMIT, margin: float = PART_MARGIN) -> int:
+    """The most points one metric document holds and stays ``margin`` under ``limit`` bytes.
+
+    A point is one element in each of the arrays ``steps``, ``values`` and ``timestamps``.
+    In BSON an array element takes a type byte, its index as a NUL-terminated decimal key,
+    and 8 bytes (a step counted as int64, the worst case; a double; a date). Rounded down
+    to a thousand.
+    """
+    budget = int(limit * (1 - margin))
+    points, digits = 0, 1
+    while True:
+        per_point = 3 * (1 + digits + 1 + 8)
+        width = 9 * 10 ** (digits - 1) if digits > 1 else 10  # indices with ``digits`` digits
+        if budget < width * per_point:
+            points += budget // per_point
+            return points - points % 1000
+        budget -= width * per_point
+        points += width
+        digits += 1
 
 
 # -- driver errors ----------------------------------------------------------------------
