@@ -44,7 +44,7 @@ from ...sink_table import builtin_sink
 from ..base import public_run_id
 from .hash_files import HashFiles
 from .store import DocumentStore, MetricPart
-from .tinydb_codec import encode, encode_dates, file_ref
+from .tinydb_codec import encode, encode_dates, sacred_shapes, writer_shapes
 from .tinydb_file import MetadataFile, Tables
 
 SINK = builtin_sink("tinydb")
@@ -134,7 +134,7 @@ class TinyDbDocumentStore(DocumentStore):
         A new run's id is the next TinyDB document id (an int); a numeric ``run_id`` (``7``
         or ``"7"``) is used as the document id, any other is kept as ``_id`` of a new document.
         """
-        fields = self._encode_fields(document)
+        fields = sacred_shapes(document)
         run_id = public_run_id(run_id)
         with self._lock, self._errors("inserting a run"), self.file.locked():
             tables = self.file.load()
@@ -148,7 +148,7 @@ class TinyDbDocumentStore(DocumentStore):
 
     def update_run(self, run_id: Any, fields: dict[str, Any]) -> None:
         """Set the fields (in memory; written now if final or due, else at a later event)."""
-        encoded = self._encode_fields(fields)
+        encoded = sacred_shapes(fields)
         run_id = public_run_id(run_id)
         with self._lock:
             self._fields.setdefault(run_id, {}).update(encoded)
@@ -198,6 +198,30 @@ class TinyDbDocumentStore(DocumentStore):
             if md5 is None or not self._listed(entry):
                 self._files.append((entry, replace))
         return file_id
+
+    def load_run(self, run_id: Any) -> tuple[dict[str, Any], dict[str, list[MetricPart]]]:
+        """The stored run (without ``_id``) and its metric parts, to resume it."""
+        run_id = public_run_id(run_id)
+        self.sync()
+        with self._lock, self._errors(f"loading run {run_id}"), self.file.locked():
+            tables = self.file.load()
+        runs = tables.get("runs", {})
+        key = self._find_key(runs, run_id)
+        if key not in runs:
+            raise SinkRejected(f"no run {run_id!r} in {self.describe()} to resume")
+        document = writer_shapes(runs[key])
+        document.pop("_id", None)
+        parts: dict[str, list[MetricPart]] = {}
+        with self._lock:
+            self._keys[run_id] = key
+            for metric_key, metric in tables.get("metrics", {}).items():
+                if metric.get("run_id") == run_id:
+                    seed = {"run_id": run_id, "name": metric["name"]}
+                    self._seeds[metric["_id"]] = seed
+                    self._part_keys[metric["_id"]] = metric_key
+                    part = MetricPart(seed, metric["_id"], len(metric["steps"]))
+                    parts[metric["name"]] = [part]
+        return document, parts
 
     def close(self) -> None:
         """Write what is pending and close the cached file."""
@@ -286,23 +310,3 @@ class TinyDbDocumentStore(DocumentStore):
         same = (entry["filename"], entry["file_id"])
         listed = [e for e, _ in self._files] + list(self.file.load().get("files", {}).values())
         return any((e["filename"], e["file_id"]) == same for e in listed)
-
-    def _encode_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
-        """Tag the values and give the file lists Sacred's shapes."""
-        encoded = encode(fields)
-        experiment = encoded.get("experiment")
-        if isinstance(experiment, dict) and "sources" in experiment:
-            experiment["sources"] = [
-                [path, file_id, file_ref(file_id) if file_id else None]
-                for path, file_id, *_ in experiment["sources"]
-            ]
-        if "resources" in encoded:
-            encoded["resources"] = [
-                [path, md5, file_ref(md5)] for path, md5, *_ in encoded["resources"]
-            ]
-        if "artifacts" in encoded:
-            encoded["artifacts"] = [
-                [a["name"], a["name"], a["file_id"], file_ref(a["file_id"])]
-                for a in encoded["artifacts"]
-            ]
-        return encoded
