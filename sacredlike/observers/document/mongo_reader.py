@@ -7,37 +7,48 @@ from typing import Any
 
 from ...errors import RunNotFound
 from ..base import MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
-from .mongo_location import parse_target
+from .mongo_location import collection_names, parse_target
 from .mongo_store import SINK, driver_errors, escape_key, from_bson, open_client, to_bson
 
 
 class MongoReader(RunReader):
     """Reads runs written by :class:`MongoObserver` (or by Sacred's)."""
 
-    def __init__(self, database: Any, collection_prefix: str = "", client: Any = None) -> None:
+    def __init__(
+        self,
+        database: Any,
+        collection_prefix: str = "",
+        client: Any = None,
+        *,
+        collection: str = "runs",
+    ) -> None:
         """Read from a pymongo ``Database``.
 
         Args:
             database: the database holding the collections.
-            collection_prefix: as for the observer.
+            collection_prefix / collection: as for the observer (``PREFIX_runs`` and
+                ``PREFIX_metrics``, else ``collection`` and ``metrics``).
             client: a MongoClient this reader closes in :meth:`close`, or None.
         """
         import gridfs
 
-        prefix = f"{collection_prefix}_" if collection_prefix else ""
-        self.runs = database[f"{prefix}runs"]
-        self.metrics = database[f"{prefix}metrics"]
+        runs, metrics = collection_names(collection_prefix, collection)
+        self.runs = database[runs]
+        self.metrics = database[metrics]
         self.fs = gridfs.GridFS(database)
         self.where = f"database {database.name}"
         self._client = client
 
     @classmethod
     def from_url(cls, url: str, **client_kwargs: Any) -> MongoReader:
-        """Open a reader on a ``mongodb://host/DB[.PREFIX]`` URL or any ``-m`` form."""
+        """Open a reader on a ``mongodb://host/DB[.PREFIX]`` URL or any ``-m`` form
+        (``-m DB.COLLECTION`` reads the runs collection ``COLLECTION``)."""
         SINK.check_installed()
         target = parse_target(url)
         client = open_client(target, client_kwargs)
-        reader = cls(client[target.db_name], target.collection_prefix, client)
+        reader = cls(
+            client[target.db_name], target.collection_prefix, client, collection=target.collection
+        )
         reader.where = target.safe_url
         return reader
 

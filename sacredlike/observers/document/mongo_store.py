@@ -36,6 +36,12 @@ _AS_IS = frozenset({float, bool, type(None), _dt.datetime})  # what to_bson retu
 # Server error codes meaning "the server is stepping down or shutting down": retry later.
 _TRANSIENT_CODES = frozenset({91, 189, 10107, 11600, 11602, 13435, 13436})
 
+BSON_DOCUMENT_LIMIT = 16 * 1024 * 1024
+"""MongoDB's largest document, in bytes (``maxBsonObjectSize``)."""
+PART_MARGIN = 0.1
+"""Share of :data:`BSON_DOCUMENT_LIMIT` a full metric document leaves free (the metric's
+name, ids and count, and room for what a server adds)."""
+
 SINK = builtin_sink("mongo")
 """The MongoDB sink as the table declares it (checks that pymongo is installed)."""
 
@@ -78,6 +84,27 @@ def from_bson(value: Any) -> Any:
     if isinstance(value, str):
         return unescape(value)
     return value
+
+
+def largest_metric_part(limit: int = BSON_DOCUMENT_LIMIT, margin: float = PART_MARGIN) -> int:
+    """The most points one metric document holds and stays ``margin`` under ``limit`` bytes.
+
+    A point is one element in each of the arrays ``steps``, ``values`` and ``timestamps``.
+    In BSON an array element takes a type byte, its index as a NUL-terminated decimal key,
+    and 8 bytes (a step counted as int64, the worst case; a double; a date). Rounded down
+    to a thousand.
+    """
+    budget = int(limit * (1 - margin))
+    points, digits = 0, 1
+    while True:
+        per_point = 3 * (1 + digits + 1 + 8)
+        width = 9 * 10 ** (digits - 1) if digits > 1 else 10  # indices with ``digits`` digits
+        if budget < width * per_point:
+            points += budget // per_point
+            return points - points % 1000
+        budget -= width * per_point
+        points += width
+        digits += 1
 
 
 # -- driver errors ----------------------------------------------------------------------
@@ -150,15 +177,13 @@ class MongoDocumentStore(DocumentStore):
 
     @classmethod
     def open(
-        cls, target: MongoTarget, client: Any = None, runs: str = "runs", **client_kwargs: Any
+        cls, target: MongoTarget, client: Any = None, **client_kwargs: Any
     ) -> MongoDocumentStore:
         """Connect to ``target`` (or use ``client``) and return the store.
 
         Args:
-            target: server, database and collection prefix.
+            target: server, database and collections.
             client: a ready MongoClient, or None to connect to ``target.url``.
-            runs: name of the runs collection when there is no prefix (Sacred's deprecated
-                ``collection`` argument; the metrics collection is then ``metrics``).
             **client_kwargs: passed to ``MongoClient``.
         """
         import gridfs
@@ -167,10 +192,9 @@ class MongoDocumentStore(DocumentStore):
         if client is None:
             client = owned = open_client(target, client_kwargs)
         database = client[target.db_name]
-        prefix = f"{target.collection_prefix}_" if target.collection_prefix else ""
         return cls(
-            database[f"{prefix}runs" if prefix else runs],
-            database[f"{prefix}metrics"],
+            database[target.runs_name],
+            database[target.metrics_name],
             gridfs.GridFS(database),
             target.safe_url,
             owned,

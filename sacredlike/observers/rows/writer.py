@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...record import OutputDelta, RunRecord
-from ..base import RunObserver
+from ..base import StoringObserver
 
 OUTPUT_COPY = "cout.txt"
 """The artifact holding the whole captured output once it outgrows ``captured_out`` (a name
@@ -34,7 +34,7 @@ OUTPUT_NOTE = f"earlier characters are in the artifact {OUTPUT_COPY}]"
 """The end of the first line of ``captured_out`` when the whole output is in the copy."""
 
 
-class RowsObserver(RunObserver):
+class RowsObserver(StoringObserver):
     """Records runs as rows of a SQL database (SQLite, PostgreSQL, MariaDB/MySQL).
 
     Args:
@@ -61,6 +61,10 @@ class RowsObserver(RunObserver):
     def engine(self) -> Any:
         """The SQLAlchemy engine the observer writes to."""
         return self.store.engine
+
+    def destination(self) -> tuple:
+        """The database (its URL, password hidden)."""
+        return ("rows", str(self.engine.url))
 
     # -- start ------------------------------------------------------------------------
     def queued_event(self, ex_info, command, host_info, queue_time, config, meta_info, _id):
