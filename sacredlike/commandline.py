@@ -121,6 +121,12 @@ CORE_OPTIONS: tuple[CLIOption, ...] = (
         "deliver the observers of the sink flags through a QueueObserver (journal on disk, "
         "background writes, `sacredlike sync` for what is left)",
     ),
+    CLIOption(
+        "--strict-observers",
+        None,
+        "fail the run when an observer fails (default: log it, retry, record it in the run)",
+        aliases=("--strict_observers",),
+    ),
     CLIOption("--name", "-n", "experiment name for this run", "NAME"),
     CLIOption("--comment", "-c", "add a comment to the run (meta.comment)", "COMMENT"),
     CLIOption(

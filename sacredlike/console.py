@@ -4,6 +4,8 @@
     sacredlike show STORE RUN_ID
     sacredlike metrics STORE RUN_ID [NAME ...]
     sacredlike sync [JOURNAL] [--to URL]
+    sacredlike reap STORE [--older-than DURATION]
+    sacredlike check STORE [--repair] [--journals DIR]
 
 ``STORE`` is a directory path or a URL (``sqlite:///runs.db``, ``postgresql://...``,
 ``mongodb://...``), as :func:`sacredlike.open_store` takes it.
@@ -78,6 +80,12 @@ def _show(args: argparse.Namespace) -> None:
         key: value for key, value in vars(run).items() if key not in ("captured_out", "experiment")
     }
     print(dumps(record))
+    failures = run.info.get("observer_failures") or []
+    if failures:
+        print(f"--- {len(failures)} observer failure(s) during the run ---")
+        for failure in failures:
+            where = f"{failure['observer']} in {failure['event']}"
+            print(f"{failure['time']}  {where}: {failure['error']}")
     if run.captured_out:
         print("--- captured output ---")
         print(run.captured_out, end="" if run.captured_out.endswith("\n") else "\n")
@@ -112,6 +120,29 @@ def _sync(args: argparse.Namespace) -> None:
         print(f"run {run_id}: journal {folder.name} delivered")
 
 
+def _reap(args: argparse.Namespace) -> None:
+    from .reap import last_sign_of_life, parse_duration, reap
+
+    older_than = parse_duration(args.older_than) if args.older_than else None
+    runs = reap(args.store, older_than)
+    if not runs:
+        print("no lost run: every RUNNING run is still beating")
+    for run in runs:
+        print(f"run {run.id}: DEAD (last beat {last_sign_of_life(run)})")
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .store_check import check_store
+
+    findings = check_store(args.store, args.repair, args.journals)
+    if not findings:
+        print("no problem found")
+    for finding in findings:
+        where = "-" if finding.run_id is None else f"run {finding.run_id}"
+        print(f"{where}: {finding.problem}{' [repaired]' if finding.repaired else ''}")
+    return 1 if any(not finding.repaired for finding in findings) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sacredlike`` command."""
     parser = argparse.ArgumentParser(prog="sacredlike", description="Inspect recorded runs.")
@@ -138,6 +169,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.add_argument("--to", help="store URL to deliver to (default: the journal's store)")
     sync.set_defaults(handler=_sync)
+    reaper = commands.add_parser("reap", help="record DEAD for runs that stopped beating")
+    reaper.add_argument("store")
+    reaper.add_argument(
+        "--older-than",
+        metavar="DURATION",
+        help="runs whose last beat is older than this (90s, 5m, 2h, 1d), lease or not "
+        "(default: runs past their lease)",
+    )
+    reaper.set_defaults(handler=_reap)
+    check = commands.add_parser("check", help="find (and --repair) what crashes left")
+    check.add_argument("store")
+    check.add_argument("--repair", action="store_true", help="repair what needs no guessing")
+    check.add_argument("--journals", help="journal folder to look in (default: the usual one)")
+    check.set_defaults(handler=_check)
     return parser
 
 
@@ -145,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sacredlike`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        args.handler(args)
+        status = args.handler(args)
         sys.stdout.flush()
     except BrokenPipeError:  # the reader went away (``| head``): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -153,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SacredlikeError, KeyError, OSError, ValueError) as error:
         print(f"sacredlike: error: {redact_credentials(str(error))}", file=sys.stderr)
         return 2
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

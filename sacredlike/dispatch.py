@@ -6,22 +6,38 @@ go through one lock, so an observer never sees two events of a run at once.
 
 from __future__ import annotations
 
+import datetime as _dt
+import inspect
 import logging
 import threading
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .errors import ObserverError
+from .lease import utcnow
 
 _log = logging.getLogger("sacredlike.observers")
 
 MetricsByName = dict[str, dict[str, Any]]
+FAILURES_KEY = "observer_failures"
+"""The ``info`` key under which a run records its observers' failures (kept by every sink)."""
+MAX_FAILURES = 100
+"""At most this many failures are recorded in a run's info (the log has every one)."""
 
 
 def observer_name(observer: Any) -> str:
     """A short description of an observer for messages (its class name and repr)."""
     return type(observer).__name__
+
+
+def takes_keyword(method: Callable[..., Any], name: str) -> bool:
+    """Whether ``method`` accepts the keyword argument ``name`` (or any keyword)."""
+    try:
+        parameters = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def merge_metrics(older: MetricsByName, newer: MetricsByName) -> MetricsByName:
@@ -40,6 +56,10 @@ def merge_metrics(older: MetricsByName, newer: MetricsByName) -> MetricsByName:
 class Dispatcher:
     """Delivers a run's events to its observers.
 
+    Every time an observer begins failing in an event kind, the failure is logged and noted
+    in :attr:`failures`; the next beats carry them in the run's info (``observer_failures``)
+    to the observers that still work.
+
     Args:
         observers: the run's observers; called in descending ``priority`` (stable for ties).
         raise_errors: re-raise observer errors instead of logging them (``SETTINGS.OBSERVER_ERRORS
@@ -54,6 +74,9 @@ class Dispatcher:
         self._failing: set[tuple[int, str]] = set()
         self._backlog: dict[int, MetricsByName] = {}
         self._deferred: BaseException | None = None
+        self._lease_takers: dict[int, bool] = {}
+        self.failures: list[dict[str, str]] = []
+        """Each time an observer began failing: ``{"observer", "event", "time", "error"}``."""
 
     # -- start -----------------------------------------------------------------------------
     def start(self, event: str, _id: Any, **kwargs: Any) -> Any:
@@ -92,12 +115,16 @@ class Dispatcher:
         captured_out: str,
         beat_time,
         result,
+        lease_until: _dt.datetime | None = None,
     ) -> None:
         """Deliver new metric points (re-offering any an observer missed), then a heartbeat.
 
         ``metric_batches`` may hold several batches (bounded in size, so memory stays
-        bounded); each goes to every observer before the next batch is made.
+        bounded); each goes to every observer before the next batch is made. ``lease_until``
+        goes to the observers whose ``heartbeat_event`` takes it (Sacred's do not).
         """
+        if self.failures:
+            info = {**info, FAILURES_KEY: list(self.failures)}
         with self._lock:
             delivered = False
             for new_points in metric_batches:
@@ -106,6 +133,9 @@ class Dispatcher:
             if not delivered:  # no new points: still retry what an observer missed before
                 self._deliver_metrics({}, info)
             for observer in self.observers:
+                lease = {}
+                if lease_until is not None and self._takes_lease(observer):
+                    lease["lease_until"] = lease_until
                 self._call(
                     observer,
                     "heartbeat_event",
@@ -113,7 +143,15 @@ class Dispatcher:
                     captured_out=captured_out,
                     beat_time=beat_time,
                     result=result,
+                    **lease,
                 )
+
+    def _takes_lease(self, observer: Any) -> bool:
+        key = id(observer)
+        if key not in self._lease_takers:
+            method = getattr(observer, "heartbeat_event", None)
+            self._lease_takers[key] = method is not None and takes_keyword(method, "lease_until")
+        return self._lease_takers[key]
 
     def _deliver_metrics(self, new_points: MetricsByName, info: dict) -> None:
         for observer in self.observers:
@@ -135,9 +173,9 @@ class Dispatcher:
         """Deliver the terminal event to every observer (even if some raise), then join them."""
         with self._lock:
             for observer in self.observers:
-                self._call(observer, method, **kwargs)
+                self._call(observer, method, may_raise=False, **kwargs)
             for observer in self.observers:
-                self._call(observer, "join")
+                self._call(observer, "join", may_raise=False)
             unsent = sum(
                 len(series["steps"])
                 for batch in self._backlog.values()
@@ -146,26 +184,38 @@ class Dispatcher:
             if unsent:
                 _log.error("%d metric points could not be stored by every observer", unsent)
 
+    def _note_failure(self, name: str, method: str, error: Exception) -> None:
+        if len(self.failures) < MAX_FAILURES:
+            stamp = utcnow().isoformat()
+            self.failures.append(
+                {"observer": name, "event": method, "time": stamp, "error": str(error)[:500]}
+            )
+
     def raise_deferred(self) -> None:
         """Re-raise an observer error kept from the heartbeat thread (``raise_errors`` only)."""
         if self._deferred is not None:
             error, self._deferred = self._deferred, None
             raise ObserverError(str(error)) from error
 
-    def _call(self, observer: Any, method: str, **kwargs: Any) -> bool:
-        """Call one event; return False if it raised (logged once per observer and kind)."""
+    def _call(self, observer: Any, method: str, may_raise: bool = True, **kwargs: Any) -> bool:
+        """Call one event; return False if it raised (logged once per observer and kind).
+
+        With ``raise_errors``, a failure is raised (main thread) or kept for
+        :meth:`raise_deferred`, unless ``may_raise`` is false (the terminal events).
+        """
         key = (id(observer), method)
         try:
             getattr(observer, method)(**kwargs)
         except Exception as error:
             name = observer_name(observer)
-            if self.raise_errors:
+            if self.raise_errors and may_raise:
                 wrapped = ObserverError(f"observer {name} failed in {method}: {error}")
                 if threading.current_thread() is threading.main_thread():
                     raise wrapped from error
                 self._deferred = self._deferred or wrapped
             if key not in self._failing:
                 self._failing.add(key)
+                self._note_failure(name, method, error)
                 _log.warning(
                     "observer %s failed in %s (will retry at the next event): %s",
                     name,

@@ -59,6 +59,8 @@ class Experiment(Ingredient):
             (their ``__name__`` is the entry name).
         additional_cli_options: extra :class:`~sacredlike.commandline.CLIOption` flags.
         save_git_info: record the git commit, dirty flag and remote URL.
+        strict_observers: an observer failing during the run fails the run (FAILED) instead of
+            being logged and retried; also ``--strict-observers``.
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class Experiment(Ingredient):
         | None = None,
         additional_cli_options: Sequence[CLIOption] | None = None,
         save_git_info: bool = True,
+        strict_observers: bool = False,
     ) -> None:
         caller_globals = sys._getframe(1).f_globals
         mainfile = caller_globals.get("__file__")
@@ -97,6 +100,7 @@ class Experiment(Ingredient):
         else:
             self.additional_host_info = {f.__name__: f for f in additional_host_info or ()}
         self.additional_cli_options = list(additional_cli_options or ())
+        self.strict_observers = strict_observers
         if SETTINGS.DISCOVER_DEPENDENCIES == "imported":
             prefetch_package_index()
 
@@ -333,6 +337,7 @@ class Experiment(Ingredient):
             or prepared.command in self.unobserved_command_names()
         )
         run.queue_only = bool(options.get("queue"))
+        run.strict_observers = self.strict_observers or bool(options.get("strict_observers"))
         run.debug = bool(options.get("debug"))
         run.pdb = bool(options.get("pdb"))
         for option in self.additional_cli_options:

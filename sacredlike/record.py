@@ -10,7 +10,8 @@ stay thin and behave alike.
 
 Field names follow Sacred's run document: ``experiment, command, host, start_time,
 queue_time, config, meta, status, heartbeat, result, stop_time, fail_trace, info,
-resources, artifacts``. Values are :func:`sacredlike.serialize.flatten`-ed (datetimes kept).
+resources, artifacts``, plus ``lease_until`` (:mod:`sacredlike.lease`), which Sacred's tools
+ignore. Values are :func:`sacredlike.serialize.flatten`-ed (datetimes kept).
 """
 
 from __future__ import annotations
@@ -153,9 +154,17 @@ class RunRecord:
         self._begin(ex_info, command, host_info, config, meta_info)
         self.fields.update(status=RunStatus.RUNNING.value, start_time=start_time, heartbeat=None)
 
-    def heartbeat(self, info: dict, beat_time: _dt.datetime, result: Any) -> None:
-        """Take the beat's info, time and result (output goes through :attr:`output`)."""
+    def heartbeat(
+        self,
+        info: dict,
+        beat_time: _dt.datetime,
+        result: Any,
+        lease_until: _dt.datetime | None = None,
+    ) -> None:
+        """Take the beat's info, time, result and lease (output goes through :attr:`output`)."""
         self.fields.update(info=flatten(info), heartbeat=beat_time, result=flatten(result))
+        if lease_until is not None:
+            self.fields["lease_until"] = lease_until
 
     def completed(self, stop_time: _dt.datetime, result: Any) -> None:
         """Mark the run COMPLETED."""

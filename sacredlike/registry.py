@@ -160,6 +160,11 @@ def open_store(url: str) -> Any:
     return sink_for_scheme(url_scheme(url)).reader_class().from_url(url)
 
 
+def open_observer(url: str) -> Any:
+    """A new observer writing to the store at ``url`` (as its command-line flag builds it)."""
+    return sink_for_scheme(url_scheme(url)).observer_from_flag(url)
+
+
 def _import(target: str) -> Any:
     module_name, _, attribute = target.partition(":")
     return getattr(importlib.import_module(module_name), attribute)

@@ -20,6 +20,7 @@ from .config.assembly import SEED_MAX
 from .dispatch import Dispatcher
 from .errors import ObserverError, SacredInterrupt
 from .heartbeat import Heartbeat
+from .lease import lease_until, utcnow
 from .metrics_logger import MetricsLogger
 from .output_capture import make_capture
 from .settings import SETTINGS
@@ -29,15 +30,22 @@ METRICS_BATCH_SIZE = 100_000
 """At most this many metric points per ``log_metrics`` call (bounds memory at each beat)."""
 
 
-def utcnow() -> _dt.datetime:
-    """The current time as a naive UTC datetime (what observers receive)."""
-    return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
-
-
 class SigTermInterrupt(SacredInterrupt):
-    """Raised in the main thread when the process receives SIGTERM during a run."""
+    """Raised in the main thread when the process receives SIGTERM (or SIGHUP) during a run."""
 
     STATUS = "INTERRUPTED"
+
+
+class SigHupInterrupt(SigTermInterrupt):
+    """Raised in the main thread when the process receives SIGHUP (its terminal went away)."""
+
+
+INTERRUPT_SIGNALS: dict[str, type[BaseException]] = {
+    "SIGTERM": SigTermInterrupt,
+    "SIGINT": KeyboardInterrupt,
+    "SIGHUP": SigHupInterrupt,
+}
+"""The signals that end a run as INTERRUPTED, and what each raises in the main thread."""
 
 
 def check_artifact_name(name: str) -> str:
@@ -109,6 +117,7 @@ class Run:
         self.capture_mode: str = SETTINGS.CAPTURE_MODE
         self.captured_out_filter = captured_out_filter
         self.queue_only = False
+        self.strict_observers = False  # an observer failure fails the run (--strict-observers)
         self.unobserved = False
         self.debug = False  # -d given: errors are re-raised (user code may read these two)
         self.pdb = False  # -D given: the post-mortem debugger opens on an error
@@ -187,7 +196,7 @@ class Run:
             )
         self._dispatcher = Dispatcher(
             [] if self.unobserved else self.observers,
-            raise_errors=SETTINGS.OBSERVER_ERRORS == "raise",
+            raise_errors=SETTINGS.OBSERVER_ERRORS == "raise" or self.strict_observers,
         )
         if self.queue_only:
             queue_time = utcnow()
@@ -215,7 +224,7 @@ class Run:
             function.bind_run(self, self.config)
         heartbeat = Heartbeat(self._beat, self.beat_interval, tick=self._metrics.collect)
         heartbeat.start()
-        sigterm = _SigTermGuard()
+        signals = _SignalGuard()
         outcome: BaseException | None = None
         try:
             for hook in self.pre_run_hooks:
@@ -225,17 +234,16 @@ class Run:
                 hook()
         except BaseException as error:
             outcome = error
-        sigterm.defer()  # a SIGTERM from now on waits until the run is stored
+        signals.defer()  # a signal from now on waits until the run is stored
         try:
-            self._end(heartbeat)
-            if outcome is None:
-                try:
-                    self._dispatcher.raise_deferred()
-                except ObserverError as error:
-                    outcome = error
+            try:
+                self._end(heartbeat)
+                self._dispatcher.raise_deferred()
+            except ObserverError as error:  # strict observers: the final beat failed
+                outcome = outcome or error
             self._report(outcome)
         finally:
-            sigterm.restore()
+            signals.restore()
             for function in self._captured_functions:
                 function.bind_run(None, {})
         if outcome is not None:
@@ -294,12 +302,14 @@ class Run:
                 text = self.captured_out_filter(text)
             self.captured_out = text
         assert self._dispatcher is not None
+        now = utcnow()
         self._dispatcher.beat(
             self._metrics.drain(METRICS_BATCH_SIZE),
             self.info,
             self.captured_out,
-            utcnow(),
+            now,
             self.result,
+            lease_until(now, self.beat_interval),
         )
 
     def _emit(self, method: str, **kwargs: Any) -> None:
@@ -322,40 +332,50 @@ class Run:
             torch.manual_seed(seed)
 
 
-class _SigTermGuard:
-    """Turns SIGTERM into :class:`SigTermInterrupt` while main runs (main thread only).
+class _SignalGuard:
+    """Turns SIGTERM, SIGINT and SIGHUP into exceptions while main runs (main thread only).
 
-    Once main has ended, :meth:`defer` makes a SIGTERM wait: :meth:`restore` puts the previous
-    handler back and, if one arrived meanwhile, delivers it then, after the run is stored.
+    The exception ends the run as INTERRUPTED. Once main has ended, :meth:`defer` makes those
+    signals wait (a second Ctrl-C cannot cut the final writes short): :meth:`restore` puts the
+    previous handlers back and delivers the first signal that arrived meanwhile, after the run
+    is stored. A signal the process ignores (``nohup``, ``SIG_IGN``) stays ignored.
     """
 
     def __init__(self) -> None:
-        self._active = threading.current_thread() is threading.main_thread()
-        self._received = False
-        self._previous: Any = None
-        if self._active:
-            self._previous = signal.signal(signal.SIGTERM, self._interrupt)
+        self._previous: dict[signal.Signals, Any] = {}
+        self._received: signal.Signals | None = None
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for name in INTERRUPT_SIGNALS:
+            number = getattr(signal, name, None)
+            if number is None or signal.getsignal(number) is signal.SIG_IGN:
+                continue
+            self._previous[number] = signal.signal(number, self._interrupt)
 
     @staticmethod
     def _interrupt(signum: int, frame: Any) -> None:
-        raise SigTermInterrupt("received SIGTERM")
+        name = signal.Signals(signum).name
+        raise INTERRUPT_SIGNALS[name](f"received {name}")
 
     def _remember(self, signum: int, frame: Any) -> None:
-        self._received = True
-        logging.getLogger(__name__).warning("SIGTERM received; finishing the run record first")
+        name = signal.Signals(signum).name
+        if self._received is None:
+            self._received = signal.Signals(signum)
+            logging.getLogger(__name__).warning("%s received; finishing the run record first", name)
+        else:
+            logging.getLogger(__name__).warning(
+                "%s received again; still finishing the run record (it is not cut short)", name
+            )
 
     def defer(self) -> None:
-        """From now on, remember a SIGTERM instead of raising."""
-        if self._active:
-            signal.signal(signal.SIGTERM, self._remember)
+        """From now on, remember the signals instead of raising."""
+        for number in self._previous:
+            signal.signal(number, self._remember)
 
     def restore(self) -> None:
-        """Put the previous handler back; deliver a SIGTERM that arrived while deferred."""
-        if not self._active:
-            return
-        # a handler installed from C code reads back as None: the default is all we can restore
-        signal.signal(
-            signal.SIGTERM, self._previous if self._previous is not None else signal.SIG_DFL
-        )
-        if self._received:
-            signal.raise_signal(signal.SIGTERM)
+        """Put the previous handlers back; deliver a signal that arrived while deferred."""
+        for number, previous in self._previous.items():
+            # a handler installed from C code reads back as None: the default is all we can do
+            signal.signal(number, previous if previous is not None else signal.SIG_DFL)
+        if self._received is not None:
+            signal.raise_signal(self._received)

@@ -30,6 +30,7 @@ SETTINGS = SettingsDict(
     DISCOVER_SOURCES="imported",
     DISCOVER_DEPENDENCIES="imported",
     OBSERVER_ERRORS="log",
+    LEASE_SLACK=10.0,
     HOST_INFO=SettingsDict(
         INCLUDE_GPU_INFO=True,
         INCLUDE_CPU_INFO=True,
@@ -46,6 +47,8 @@ SETTINGS = SettingsDict(
   imported) or ``"none"``.
 * ``OBSERVER_ERRORS``: ``"log"`` (an observer failing after start-up is logged and retried)
   or ``"raise"`` (the run fails on the first observer error).
+* ``LEASE_SLACK``: seconds added to three beat intervals to give each beat's lease
+  (:mod:`sacredlike.lease`); a RUNNING run whose lease is over is reported ``DEAD``.
 * ``HOST_INFO.CAPTURED_ENV``: environment variable names recorded in ``host.ENV``.
 * ``CONFIG.READ_ONLY_CONFIG``: the config seen by captured functions cannot be modified.
 """

@@ -10,6 +10,8 @@ class RunStatus(str, Enum):
 
     Interrupt classes may carry any other string as their ``STATUS``; stores keep such
     custom statuses verbatim, so code reading a status must accept plain strings too.
+    ``DEAD`` is a RUNNING run that stopped beating: readers report it once the run's lease
+    is over (:mod:`sacredlike.lease`), ``sacredlike reap`` stores it.
     """
 
     QUEUED = "QUEUED"
@@ -18,6 +20,7 @@ class RunStatus(str, Enum):
     FAILED = "FAILED"
     INTERRUPTED = "INTERRUPTED"
     TIMEOUT = "TIMEOUT"
+    DEAD = "DEAD"
 
     def __str__(self) -> str:
         return self.value

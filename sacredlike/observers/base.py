@@ -28,6 +28,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..lease import reported_status
+from ..status import RunStatus
+
 
 class RunObserver:
     """Base class of observers: override the events you need; all default to doing nothing.
@@ -46,8 +49,12 @@ class RunObserver:
         """A run starts; return its id or None to accept the id of another observer."""
         return None
 
-    def heartbeat_event(self, info, captured_out, beat_time, result) -> None:
-        """Periodic beat with the run's info, whole captured output so far and result."""
+    def heartbeat_event(self, info, captured_out, beat_time, result, lease_until=None) -> None:
+        """Periodic beat with the run's info, whole captured output so far and result.
+
+        ``lease_until`` (sacredlike's addition, given only to observers whose method takes
+        it) is when the next beat is overdue: store it to let readers spot dead runs.
+        """
 
     def completed_event(self, stop_time, result) -> None:
         """The main function returned ``result``."""
@@ -108,7 +115,11 @@ class MetricSeries:
 
 @dataclass
 class StoredRun:
-    """One run as read back from a store (the same shape for every sink)."""
+    """One run as read back from a store (the same shape for every sink).
+
+    A run stored as RUNNING whose ``lease_until`` has passed is reported with status
+    ``DEAD`` (nothing is written; ``sacredlike reap`` stores it).
+    """
 
     id: Any
     experiment_name: str | None
@@ -127,6 +138,10 @@ class StoredRun:
     fail_trace: list[str] | None = None
     artifacts: list[str] = field(default_factory=list)
     captured_out: str | None = None
+    lease_until: _dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.status = reported_status(self.status, self.lease_until)
 
     def config_value(self, dotted_key: str, default: Any = None) -> Any:
         """The config entry at ``a.b.c``, or ``default`` when absent."""
@@ -136,6 +151,21 @@ class StoredRun:
                 return default
             node = node[part]
         return node
+
+
+@dataclass
+class Finding:
+    """A problem ``sacredlike check`` found in a store.
+
+    Attributes:
+        run_id: the run it concerns (None for things that belong to no run).
+        problem: what is wrong, in words.
+        repaired: whether ``--repair`` fixed it.
+    """
+
+    run_id: Any
+    problem: str
+    repaired: bool = False
 
 
 _MISSING = object()
@@ -182,6 +212,20 @@ class RunQuery:
         if isinstance(self.status, str):
             return [self.status]
         return [str(s) for s in self.status]
+
+    def store_statuses(self) -> list[str] | None:
+        """The statuses to ask a store for: a run reported DEAD is stored as RUNNING."""
+        wanted = self.statuses()
+        if wanted is None or RunStatus.DEAD.value not in wanted:
+            return wanted
+        return [*wanted, RunStatus.RUNNING.value]
+
+    def store_limit(self) -> int | None:
+        """The limit a store may apply itself: none when RUNNING runs may turn out DEAD."""
+        wanted = self.store_statuses()
+        if wanted is not None and RunStatus.RUNNING.value in wanted:
+            return None
+        return self.limit
 
     def matches(self, run: StoredRun) -> bool:
         """Whether ``run`` passes the filter (readers that cannot push it down use this)."""
@@ -237,6 +281,14 @@ class RunReader(abc.ABC):
 
     def close(self) -> None:
         """Release connections and files held by the reader."""
+
+    def check(self, repair: bool = False) -> list[Finding]:
+        """What a crash or a full disk left in this store's own layout; fix it if ``repair``.
+
+        Only what can be repaired without guessing is; the rest is reported. The default
+        (stores with nothing of their own to check) finds nothing.
+        """
+        return []
 
     def metrics_frame(self, run_id: Any, names: Iterable[str] | None = None) -> Any:
         """The run's metrics as a pandas DataFrame (columns name, step, value, timestamp).

@@ -27,8 +27,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..dispatch import merge_metrics, observer_name
-from ..registry import sink_for_scheme, url_scheme
+from ..dispatch import merge_metrics, observer_name, takes_keyword
+from ..registry import open_observer
 from .base import RunObserver
 from .journal import Journal, JournalWriter, default_journal_dir
 from .retry import RetryPolicy
@@ -74,6 +74,7 @@ class QueueObserver(RunObserver):
         self._queue: collections.deque[tuple[str, dict]] = collections.deque()
         self._wake = threading.Condition()
         self._ended = False
+        self._journal_failing = False
         self._abandoned = False
         self._worker: threading.Thread | None = None
         self._last_worker: threading.Thread | None = None
@@ -102,6 +103,7 @@ class QueueObserver(RunObserver):
         run_id = run_id if run_id is not None else kwargs.get("_id")
         self._queue.clear()
         self._ended, self._abandoned, self.kept_journal = False, False, None
+        self._journal_failing = False
         self.journal = JournalWriter.create(
             self.journal_dir,
             _sink_name(self.covered),
@@ -150,7 +152,17 @@ class QueueObserver(RunObserver):
     def _enqueue(self, event: str, kwargs: dict[str, Any]) -> None:
         if self.journal is None or self._worker is None:
             return  # no run started here (the start failed or the run was only queued)
-        self.journal.add(event, kwargs)
+        try:
+            self.journal.add(event, kwargs)
+        except OSError as exc:  # a full disk: the event is still delivered from memory
+            (log.debug if self._journal_failing else log.error)(
+                "%s: writing the journal %s failed (%s); events are delivered from memory "
+                "only and are lost if the process ends before the store takes them",
+                observer_name(self.covered),
+                self.journal.folder,
+                exc,
+            )
+            self._journal_failing = True
         with self._wake:
             self._queue.append((event, kwargs))
             if event in _TERMINAL:
@@ -205,7 +217,10 @@ class QueueObserver(RunObserver):
                     for _ in range(merged):
                         self._queue.popleft()
                     self._queue.appendleft((event, kwargs))
-            getattr(self.covered, event)(**kwargs)
+            method = getattr(self.covered, event)
+            if "lease_until" in kwargs and not takes_keyword(method, "lease_until"):
+                kwargs = {k: v for k, v in kwargs.items() if k != "lease_until"}
+            method(**kwargs)
             with self._wake:
                 self._queue.popleft()
 
@@ -271,8 +286,8 @@ def _sink_name(observer: Any) -> str:
 
 def store_location(observer: Any) -> str | None:
     """Where ``observer`` stores runs, as a URL or path ``sacredlike sync`` can open again."""
-    for attribute in ("basedir", "url"):
-        value = getattr(observer, attribute, None)
+    location = getattr(getattr(observer, "store", None), "location", None)
+    for value in (getattr(observer, "url", None), location, getattr(observer, "basedir", None)):
         if isinstance(value, str):
             return value
     engine = getattr(observer, "engine", None)
@@ -304,7 +319,7 @@ def sync_journal(folder: str | os.PathLike, to: str | None = None) -> Any:
         raise ObserverError(
             f"the password of {location} is not kept in the journal; give the URL with --to"
         )
-    observer = sink_for_scheme(url_scheme(location)).observer_from_flag(location)
+    observer = open_observer(location)
     run_id = journal.header["run_id"]
     observer.resume(run_id)
     for entry in journal.entries:

@@ -62,6 +62,7 @@ class TinyDbObserver(DocumentObserver):
         store = TinyDbDocumentStore(path, write_interval=write_interval)
         super().__init__(store, overwrite=overwrite, priority=priority, failure_dir=failure_dir)
         self.root = str(store.root)
+        self.url = f"tinydb://{self.root}"  # what open_store and `sacredlike sync` take
 
     @classmethod
     def create(cls, path: str = "./runs_db", overwrite: Any = None) -> TinyDbObserver:

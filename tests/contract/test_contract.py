@@ -281,3 +281,65 @@ def test_queue_observer_delivers_everything_when_the_store_is_up(target):
         stored, metrics = read(target, run._id)
         assert stored.status == "COMPLETED"
         assert metrics["loss"].values == [float(step) for step in range(1000)]
+
+
+def _abandoned_run(observer, lease_until):
+    """A run that started, beat once with ``lease_until`` and then vanished (no end event)."""
+    import datetime as dt
+
+    start = dt.datetime(2024, 5, 1, 12, 0, 0)
+    beat = start + dt.timedelta(seconds=3)
+    run_id = observer.started_event(
+        ex_info={"name": "lost", "base_dir": "", "sources": [], "dependencies": []},
+        command="main",
+        host_info={"hostname": "h"},
+        start_time=start,
+        config={"seed": 1},
+        meta_info={},
+        _id=None,
+    )
+    points = {
+        "loss": {"name": "loss", "steps": [0, 1], "values": [1.0, 0.5], "timestamps": [beat] * 2}
+    }
+    observer.log_metrics(metrics_by_name=points, info={})
+    observer.heartbeat_event(
+        info={}, captured_out="working\n", beat_time=beat, result=None, lease_until=lease_until
+    )
+    return run_id, beat
+
+
+def test_a_run_past_its_lease_is_reported_dead_and_reaped_once(target):
+    import datetime as dt
+
+    from sacredlike.reap import reap
+
+    observer = target.observer()
+    lost, beat = _abandoned_run(observer, lease_until=dt.datetime(2024, 5, 1, 12, 0, 30))
+    alive, _ = _abandoned_run(target.observer(), lease_until=dt.datetime(2999, 1, 1))
+    with open_store(target.url) as store:
+        assert store.get_run(lost).status == "DEAD"
+        assert store.get_run(alive).status == "RUNNING"
+        assert [r.id for r in store.find_runs(RunQuery(status="DEAD"))] == [lost]
+        assert [r.id for r in store.find_runs(RunQuery(status="RUNNING"))] == [alive]
+    assert [run.id for run in reap(target.url)] == [lost]
+    assert reap(target.url) == []  # idempotent: the reaped run is no longer RUNNING
+    stored, metrics = read(target, lost)
+    assert stored.status == "DEAD" and stored.stop_time == beat
+    assert metrics["loss"].values == [1.0, 0.5] and "working" in stored.captured_out
+    assert read(target, alive)[0].status == "RUNNING"
+
+
+def test_every_beat_stores_a_lease(target):
+    seen = []
+
+    def main(_run):
+        import time
+
+        time.sleep(0.2)
+        with open_store(target.url) as store:
+            seen.append(store.get_run(_run._id))
+
+    run = experiment(target.observer(), main).run(options=OPTIONS)
+    assert seen[0].lease_until is not None and seen[0].status == "RUNNING"
+    assert seen[0].lease_until > seen[0].heartbeat
+    assert read(target, run._id)[0].status == "COMPLETED"

@@ -67,6 +67,7 @@ def test_completed_run_layout_field_by_field(storage_ex, tmp_path):
         "experiment",
         "heartbeat",
         "host",
+        "lease_until",  # sacredlike's addition (docs/reliability.md); Sacred's tools ignore it
         "meta",
         "resources",
         "result",
@@ -78,7 +79,7 @@ def test_completed_run_layout_field_by_field(storage_ex, tmp_path):
     assert entry["command"] == "main"
     assert entry["result"] == {"accuracy": 0.5}
     assert entry["artifacts"] == [] and entry["resources"] == []
-    for field in ("start_time", "stop_time", "heartbeat"):
+    for field in ("start_time", "stop_time", "heartbeat", "lease_until"):
         datetime.datetime.fromisoformat(entry[field])
     assert entry["start_time"] <= entry["heartbeat"] and entry["start_time"] <= entry["stop_time"]
     assert entry["experiment"]["name"] == "files_exp"

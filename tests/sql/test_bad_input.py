@@ -92,11 +92,12 @@ def test_migrations_run_in_order_once(db, observer, monkeypatch):
     def add_column(conn):
         conn.exec_driver_sql("ALTER TABLE run ADD COLUMN tags VARCHAR(255)")
 
-    monkeypatch.setattr(_rows_schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(_rows_schema, "MIGRATIONS", {1: add_column})
+    current = _rows_schema.SCHEMA_VERSION
+    monkeypatch.setattr(_rows_schema, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setattr(_rows_schema, "MIGRATIONS", {current: add_column})
     upgraded = SqlObserver(db.url)
     again = SqlObserver(db.url)
-    assert db.scalar("SELECT MAX(version) FROM sacredlike_schema") == 2
+    assert db.scalar("SELECT MAX(version) FROM sacredlike_schema") == current + 1
     assert db.scalar("SELECT COUNT(*) FROM sacredlike_schema") == 2
     assert db.rows("SELECT tags FROM run") == [{"tags": None}]
     for obs in (upgraded, again):

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...errors import RunNotFound
-from ..base import MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
+from ..base import Finding, MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
+from .mongo_check import check_mongo
 from .mongo_location import collection_names, parse_target
 from .mongo_store import SINK, driver_errors, escape_key, from_bson, open_client, to_bson
 
@@ -36,6 +37,7 @@ class MongoReader(RunReader):
         self.runs = database[runs]
         self.metrics = database[metrics]
         self.fs = gridfs.GridFS(database)
+        self.database = database
         self.where = f"database {database.name}"
         self._client = client
 
@@ -57,6 +59,11 @@ class MongoReader(RunReader):
         if self._client is not None:
             self._client.close()
 
+    def check(self, repair: bool = False) -> list[Finding]:
+        """Orphaned metric documents and GridFS files (reported), orphaned chunks (deleted)."""
+        with driver_errors(self.where, "checking the store"):
+            return check_mongo(self.runs, self.metrics, self.database, repair)
+
     def find_runs(self, query: RunQuery | None = None) -> list[StoredRun]:
         """Runs matching ``query``, newest start first (filters run on the server)."""
         query = query or RunQuery()
@@ -64,9 +71,10 @@ class MongoReader(RunReader):
             cursor = self.runs.find(_mongo_filter(query), {"captured_out": 0}).sort(
                 [("start_time", -1), ("_id", -1)]
             )
-            if query.limit is not None:
-                cursor = cursor.limit(query.limit)
-            return [_stored_run(doc) for doc in cursor]
+            if query.store_limit() is not None:
+                cursor = cursor.limit(query.store_limit())
+            runs = [run for run in map(_stored_run, cursor) if query.matches(run)]
+        return runs[: query.limit] if query.limit is not None else runs
 
     def get_run(self, run_id: Any) -> StoredRun:
         """One run, with its whole captured output."""
@@ -135,7 +143,7 @@ def _mongo_filter(query: RunQuery) -> dict[str, Any]:
     conditions: dict[str, Any] = {}
     if query.experiment is not None:
         conditions["experiment.name"] = {"$regex": query.experiment}
-    statuses = query.statuses()
+    statuses = query.store_statuses()
     if statuses is not None:
         conditions["status"] = {"$in": statuses}
     bounds = {}
@@ -170,4 +178,5 @@ def _stored_run(doc: dict[str, Any]) -> StoredRun:
         experiment=doc.get("experiment") or {},
         fail_trace=doc.get("fail_trace"),
         artifacts=[a["name"] for a in doc.get("artifacts", []) if isinstance(a, dict)],
+        lease_until=doc.get("lease_until"),
     )

@@ -232,6 +232,7 @@ def _stored_run(key: str, doc: dict[str, Any]) -> StoredRun:
         experiment=experiment,
         fail_trace=doc.get("fail_trace"),
         artifacts=[entry["name"] for entry in doc.get("artifacts", [])],
+        lease_until=doc.get("lease_until"),
     )
 
 

@@ -31,6 +31,7 @@ seconds); the file is always whole.
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import os
 import threading
 import time
@@ -114,6 +115,8 @@ class TinyDbDocumentStore(DocumentStore):
         self._keys: dict[Any, str] = {}
         self._part_keys: dict[str, str] = {}
         self._last_write = time.monotonic()
+        self._written_leases: dict[Any, _dt.datetime] = {}
+        self._pending_leases: dict[Any, _dt.datetime] = {}
         self._write_seconds = 0.0
 
     def describe(self) -> str:
@@ -152,7 +155,9 @@ class TinyDbDocumentStore(DocumentStore):
         run_id = public_run_id(run_id)
         with self._lock:
             self._fields.setdefault(run_id, {}).update(encoded)
-            if "stop_time" in fields or self._due():
+            if fields.get("lease_until") is not None:
+                self._pending_leases[run_id] = fields["lease_until"]
+            if "stop_time" in fields or self._due() or self._lease_runs_out(run_id, fields):
                 self.sync()
 
     def append_points(self, batch: list[tuple[MetricPart, dict[str, list]]]) -> None:
@@ -237,9 +242,20 @@ class TinyDbDocumentStore(DocumentStore):
             with self._errors("writing metadata.json"), self.file.locked():
                 self._write(self.file.load())
 
+    def _wait(self) -> float:
+        return max(self.write_interval, _COST_FACTOR * self._write_seconds)
+
     def _due(self) -> bool:
-        wait = max(self.write_interval, _COST_FACTOR * self._write_seconds)
-        return time.monotonic() - self._last_write >= wait
+        return time.monotonic() - self._last_write >= self._wait()
+
+    def _lease_runs_out(self, run_id: Any, fields: dict[str, Any]) -> bool:
+        """Whether the lease in the file must be renewed now so readers never see a live run
+        as DEAD: none written yet, or less than half the new lease's window left on it."""
+        lease, beat = fields.get("lease_until"), fields.get("heartbeat")
+        if lease is None or beat is None:
+            return False
+        written = self._written_leases.get(run_id)
+        return written is None or written - beat <= (lease - beat) / 2
 
     def _write(self, tables: Tables) -> None:
         """Apply what is pending to ``tables`` (the file's cache) and replace the file."""
@@ -248,6 +264,8 @@ class TinyDbDocumentStore(DocumentStore):
         self._apply_points(tables.setdefault("metrics", {}))
         self._apply_files(tables.setdefault("files", {}))
         self.file.write(tables)  # on failure it drops the changed cache; pending stays
+        self._written_leases.update(self._pending_leases)
+        self._pending_leases = {}
         self._fields, self._points, self._files = {}, {}, []
         self._last_write = time.monotonic()
         self._write_seconds = self._last_write - began

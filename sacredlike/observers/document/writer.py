@@ -219,10 +219,10 @@ class DocumentObserver(StoringObserver):
             return self.store.put_file(path, data, md5=md5)
 
     # -- ordinary events -----------------------------------------------------------------
-    def heartbeat_event(self, info, captured_out, beat_time, result):
+    def heartbeat_event(self, info, captured_out, beat_time, result, lease_until=None):
         """Take the beat and write what changed."""
         with self._state_lock:
-            self.record.heartbeat(info or {}, beat_time, result)
+            self.record.heartbeat(info or {}, beat_time, result, lease_until)
             self._user_info = self.record.fields["info"]  # flattened; _flush adds metric refs
             self._set_output(captured_out or "")
         self._after_event(final=False)

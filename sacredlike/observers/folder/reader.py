@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...errors import RunNotFound
-from ..base import MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
+from ..base import Finding, MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
+from .check import check_folder
 from .store import BlobStore
 
-_ISO_FIELDS = ("start_time", "stop_time", "heartbeat", "queue_time")
+_ISO_FIELDS = ("start_time", "stop_time", "heartbeat", "queue_time", "lease_until")
 
 
 def _parse_time(value: Any) -> _dt.datetime | None:
@@ -23,6 +24,10 @@ class FolderReader(RunReader):
 
     def __init__(self, store: BlobStore) -> None:
         self.store = store
+
+    def check(self, repair: bool = False) -> list[Finding]:
+        """Run folders without run.json, unparsable JSON, metrics.json behind metrics.jsonl."""
+        return check_folder(self.store, repair)
 
     def _json(self, key: str, default: Any = None) -> Any:
         try:

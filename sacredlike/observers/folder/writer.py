@@ -43,6 +43,7 @@ from .store import BlobStore
 _MAX_ID_ATTEMPTS = 1000
 BEAT_ONLY_REWRITE_INTERVAL = 1.0
 """Seconds within which a beat that changes nothing but the beat time skips run.json."""
+_BEAT_FIELDS = frozenset({"heartbeat", "lease_until"})
 _SEPARATE_FILES = frozenset({"info", "config"})  # stored in info.json / config.json
 RESERVED_NAMES = frozenset(
     {"run.json", "config.json", "cout.txt", "info.json", "metrics.json", "metrics.jsonl"}
@@ -239,6 +240,21 @@ class FolderObserver(StoringObserver):
             stored[batch["name"]] = stored.get(batch["name"], 0) + len(batch["steps"])
         self.record.skip_points(stored)
 
+    def rebuild_metrics_json(self, run_id: Any) -> None:
+        """Write run ``run_id``'s ``metrics.json`` anew from its ``metrics.jsonl``.
+
+        Raises:
+            SinkRejected: the store holds no run ``run_id`` (or its run.json does not parse).
+        """
+        try:
+            self.resume(run_id)
+        except ValueError as exc:
+            raise SinkRejected(f"run.json of run {run_id!r} does not parse: {exc}") from None
+        try:
+            self._write_metrics_json()
+        finally:
+            self._metrics.close()
+
     def _open(self, fill, _id, ex_info, command, host_info, stamp, config, meta_info) -> Any:
         self.record.run_id = self._claim_id(_id)
         fill(self._stored_ex_info(ex_info), command, host_info, stamp, config, meta_info)
@@ -292,17 +308,17 @@ class FolderObserver(StoringObserver):
         return key
 
     # -- during the run --------------------------------------------------------------------
-    def heartbeat_event(self, info, captured_out, beat_time, result):
+    def heartbeat_event(self, info, captured_out, beat_time, result, lease_until=None):
         """Append new output, rewrite run.json and info.json if they changed.
 
-        When only the beat time moved and run.json was written less than
+        When only the beat time (and lease) moved and run.json was written less than
         :data:`BEAT_ONLY_REWRITE_INTERVAL` seconds ago, run.json waits for the next event
         (quick beats, and the final beat right before the terminal event, cost no rewrite).
         """
         self._write_output(captured_out)
-        self.record.heartbeat(info, beat_time, result)
+        self.record.heartbeat(info, beat_time, result, lease_until)
         if (
-            set(self.record.changes()) == {"heartbeat"}
+            set(self.record.changes()) <= _BEAT_FIELDS
             and time.monotonic() - self._run_json_written < BEAT_ONLY_REWRITE_INTERVAL
         ):
             return

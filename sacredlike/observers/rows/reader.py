@@ -22,8 +22,9 @@ from sqlalchemy.dialects import postgresql
 
 from ...errors import RunNotFound
 from ...text_escape import unescape_json
-from ..base import MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
+from ..base import Finding, MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
 from . import schema as tables
+from .check import check_rows
 from .engine import masked_url, open_engine, parse_url, translated
 from .writer import OUTPUT_COPY, OUTPUT_NOTE
 
@@ -40,6 +41,7 @@ _LISTED = (
     tables.run.c.stop_time,
     tables.run.c.heartbeat,
     tables.run.c.queue_time,
+    tables.run.c.lease_until,
     tables.run.c.fail_trace,
     tables.experiment.c.name,
     tables.experiment.c.ex_info,
@@ -84,6 +86,11 @@ class RowsReader(RunReader):
         """Close the reader's database connections."""
         self.engine.dispose()
 
+    def check(self, repair: bool = False) -> list[Finding]:
+        """Orphaned file chunks (deleted on repair) and metric points without their run."""
+        with translated(self._shown, "check the store"), self.engine.begin() as conn:
+            return check_rows(conn, repair)
+
     # -- runs ---------------------------------------------------------------------------
     def find_runs(self, query: RunQuery | None = None) -> list[StoredRun]:
         """Runs matching ``query``, newest start (or queue time) first; no captured output."""
@@ -113,7 +120,7 @@ class RowsReader(RunReader):
             if not wanted:
                 return None
             statement = statement.where(tables.experiment.c.name.in_(wanted))
-        statuses = query.statuses()
+        statuses = query.store_statuses()
         if statuses is not None:
             statement = statement.where(run.c.status.in_(statuses))
         if query.started_after is not None:
@@ -126,8 +133,8 @@ class RowsReader(RunReader):
                 statement = statement.where(clause)
         newest = sa.func.coalesce(run.c.start_time, run.c.queue_time)
         statement = statement.order_by(newest.desc(), run.c.id.desc())
-        if query.limit is not None and not query.config:
-            statement = statement.limit(query.limit)
+        if query.store_limit() is not None and not query.config:
+            statement = statement.limit(query.store_limit())
         return statement
 
     def get_run(self, run_id: Any) -> StoredRun:
@@ -248,6 +255,7 @@ def _stored_run(row: Any) -> StoredRun:
         experiment=unescape_json(mapping["ex_info"] or {}),
         fail_trace=trace.splitlines(keepends=True) if trace is not None else None,
         captured_out=unescape_json(output),
+        lease_until=mapping["lease_until"],
     )
 
 

@@ -8,7 +8,8 @@ completed by what Sacred lacks (``docs/sql.md`` has the full description):
   observer chose the id, also the run id; ``run_id`` is the run id as text (unique), the key
   the other tables use. ``config``, ``info``, ``meta`` and ``result`` are JSON (JSONB on
   PostgreSQL), ``status`` is free text (QUEUED and custom interrupt statuses included),
-  ``captured_out`` is appended to in place, ``fail_trace`` holds the traceback text.
+  ``captured_out`` is appended to in place, ``fail_trace`` holds the traceback text,
+  ``lease_until`` when the next heartbeat is overdue (schema version 2).
 * ``experiment``, ``host``, ``source``, ``dependency``, ``repository`` and the association
   tables ``experiments_sources``, ``experiments_dependencies``, ``experiments_repositories``:
   as in Sacred; ``experiment.ex_info`` and ``host.host_info`` also keep the whole dict.
@@ -34,7 +35,7 @@ from sqlalchemy.dialects import mysql, postgresql
 
 from ...text_escape import escape
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The version of the tables this code writes; stored in ``sacredlike_schema``."""
 
 CHUNK_SIZE = 1 << 20
@@ -42,6 +43,15 @@ CHUNK_SIZE = 1 << 20
 
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {}
 """``MIGRATIONS[v]`` upgrades a database from schema version ``v`` to ``v + 1``."""
+
+
+def _add_lease_column(conn: sa.Connection) -> None:
+    """Version 2: ``run.lease_until``, when the run's next heartbeat is overdue."""
+    kind = _time().compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE run ADD COLUMN lease_until {kind}"))
+
+
+MIGRATIONS[1] = _add_lease_column
 
 MYSQL_DIALECTS = ("mysql", "mariadb")
 """SQLAlchemy's names for MariaDB/MySQL (which one depends on the URL's scheme)."""
@@ -146,6 +156,7 @@ run = sa.Table(
     sa.Column("command", sa.String(255)),
     sa.Column("start_time", _time(), index=True),
     sa.Column("heartbeat", _time()),
+    sa.Column("lease_until", _time()),
     sa.Column("stop_time", _time()),
     sa.Column("queue_time", _time()),
     sa.Column("priority", sa.Double),

@@ -38,7 +38,15 @@ RETRY_DELAYS = (0.1, 0.5, 2.0)
 """Pauses (seconds) between the attempts of one event's transaction."""
 
 _T = TypeVar("_T")
-_DIRECT = ("command", "start_time", "queue_time", "heartbeat", "stop_time", "status")
+_DIRECT = (
+    "command",
+    "start_time",
+    "queue_time",
+    "heartbeat",
+    "lease_until",
+    "stop_time",
+    "status",
+)
 _JSON_FIELDS = ("config", "info", "result")
 
 

@@ -104,9 +104,9 @@ class RowsObserver(StoringObserver):
         return self._record.run_id
 
     # -- updates ------------------------------------------------------------------------
-    def heartbeat_event(self, info, captured_out, beat_time, result) -> None:
+    def heartbeat_event(self, info, captured_out, beat_time, result, lease_until=None) -> None:
         """Write the changed columns and the new part of the captured output."""
-        self._record.heartbeat(info, beat_time, result)
+        self._record.heartbeat(info, beat_time, result, lease_until)
         self._captured_out = captured_out
         self._flush()
 
