@@ -18,6 +18,7 @@ from .config.paths import set_by_dotted_path
 from .errors import CommandLineError, MissingExtra, SacredlikeError
 from .output_capture import CAPTURE_MODES
 from .printing import first_line
+from .redaction import redact_credentials
 from .registry import Sink, registered_sinks
 from .suggest import unknown_name
 
@@ -35,6 +36,7 @@ class CLIOption:
         aliases: other long spellings accepted.
         apply: for user options, ``apply(value, run)`` called before the run starts.
         convert: turns the argument string into the option's value.
+        repeatable: the option may be given several times; its value is then a list.
     """
 
     long: str
@@ -44,6 +46,7 @@ class CLIOption:
     aliases: tuple[str, ...] = ()
     apply: Callable[[Any, Any], None] | None = None
     convert: Callable[[str], Any] = str
+    repeatable: bool = False
 
     @property
     def key(self) -> str:
@@ -232,6 +235,7 @@ def all_options(extra: Sequence[CLIOption] = ()) -> list[CLIOption]:
                     sink.short_flag,
                     sink.help or f"add a {sink.name} observer",
                     sink.metavar,
+                    repeatable=True,
                 )
             )
     options.extend(extra)
@@ -269,17 +273,22 @@ def check_options(options: Mapping[str, Any], extra: Sequence[CLIOption] = ()) -
 def sink_observers(options: Mapping[str, Any], extra: Sequence[CLIOption] = ()) -> list[Any]:
     """The observers the sink flags among checked ``options`` ask for, in registry order.
 
+    A sink flag given several times (``-s A -s B``, or a list in ``options``) attaches one
+    observer per value.
+
     Raises:
         CommandLineError: a flag's value is not a location its sink understands.
         MissingExtra: a sink's library is not installed.
     """
     if options.keys() <= _core_options(extra).keys():
         return []
-    observers = [
-        _observer_from_flag(sink, str(options[option_key(sink.flag)]))
-        for sink in registered_sinks()
-        if sink.flag and option_key(sink.flag) in options
-    ]
+    observers = []
+    for sink in registered_sinks():
+        if not sink.flag or option_key(sink.flag) not in options:
+            continue
+        values = options[option_key(sink.flag)]
+        for value in [values] if isinstance(values, str) else values:
+            observers.append(_observer_from_flag(sink, str(value)))
     if options.get("queue_observers"):
         from .observers.queue import QueueObserver
 
@@ -288,14 +297,18 @@ def sink_observers(options: Mapping[str, Any], extra: Sequence[CLIOption] = ()) 
 
 
 def _observer_from_flag(sink: Sink, value: str) -> Any:
-    """The observer a sink flag asks for; a bad value becomes one clear error naming the flag."""
+    """The observer a sink flag asks for; a bad value becomes one clear error naming the flag.
+
+    Credentials in the value and in the error are masked (:func:`redact_credentials`).
+    """
     flags = "/".join(flag for flag in (sink.short_flag, sink.flag) if flag)
     try:
         return sink.observer_from_flag(value)
     except MissingExtra:
         raise
     except (SacredlikeError, ValueError, OSError) as error:
-        raise CommandLineError(f"{flags} {value!r}: {error}") from error
+        message = f"{flags} {value!r}: {error}"
+        raise CommandLineError(redact_credentials(message)) from error
 
 
 class _Parser(argparse.ArgumentParser):
@@ -340,6 +353,15 @@ def build_parser(
             owners[flag] = option.long
         if option.metavar is None:
             parser.add_argument(*flags, dest=option.key, action="store_true", help=option.help)
+        elif option.repeatable:
+            parser.add_argument(
+                *flags,
+                dest=option.key,
+                metavar=option.metavar,
+                type=option.convert,
+                action="append",
+                help=f"{option.help} (repeat for several)",
+            )
         else:
             parser.add_argument(
                 *flags,
@@ -378,7 +400,7 @@ def parse_command_line(
         return ParsedCommandLine(help=True)
     updates, named = parse_updates(with_tokens)
     given = {
-        option.key: getattr(namespace, option.key)
+        option.key: _single(getattr(namespace, option.key))
         for option in options
         if getattr(namespace, option.key) not in (None, False)
     }
@@ -388,6 +410,11 @@ def parse_command_line(
         named_configs=named,
         options=given,
     )
+
+
+def _single(value: Any) -> Any:
+    """A repeatable option's value: the value itself when it was given once, else the list."""
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
 def _options_for(arguments: list[str], extra: Sequence[CLIOption]) -> list[CLIOption]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +24,7 @@ from typing import Any
 from .commandline import parse_update_value
 from .errors import SacredlikeError
 from .observers.base import RunQuery, StoredRun
+from .redaction import redact_credentials
 from .registry import open_store
 from .serialize import dumps
 
@@ -47,6 +50,11 @@ def _duration(run: StoredRun) -> str:
 
 
 def _list(args: argparse.Namespace) -> None:
+    if args.experiment is not None:
+        try:
+            re.compile(args.experiment)
+        except re.error as error:
+            raise SacredlikeError(f"--experiment {args.experiment!r}: bad regex: {error}") from None
     query = RunQuery(
         experiment=args.experiment,
         status=args.status or None,
@@ -86,6 +94,12 @@ def _show(args: argparse.Namespace) -> None:
 def _metrics(args: argparse.Namespace) -> None:
     with open_store(args.store) as store:
         series = store.get_metrics(_run_id(args.run_id), args.names or None)
+    missing = [name for name in args.names if name not in series]
+    if missing:
+        raise SacredlikeError(
+            f"run {args.run_id} has no metric {', '.join(map(repr, missing))}"
+            + (f"; it has {', '.join(sorted(series))}" if series else "")
+        )
     print("name\tstep\tvalue\ttimestamp")
     for metric in series.values():
         for step, value, stamp in zip(metric.steps, metric.values, metric.timestamps, strict=True):
@@ -177,8 +191,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         status = args.handler(args)
-    except (SacredlikeError, KeyError, FileNotFoundError, ValueError) as error:
-        print(f"sacredlike: error: {error}", file=sys.stderr)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (SacredlikeError, KeyError, OSError, ValueError) as error:
+        print(f"sacredlike: error: {redact_credentials(str(error))}", file=sys.stderr)
         return 2
     return status or 0
 

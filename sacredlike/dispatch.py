@@ -217,12 +217,12 @@ class Dispatcher:
                 self._failing.add(key)
                 self._note_failure(name, method, error)
                 _log.warning(
-                    "observer %s failed in %s (will retry at the next event): %s\n%s",
+                    "observer %s failed in %s (will retry at the next event): %s",
                     name,
                     method,
-                    error,
-                    "".join(traceback.format_exception(error)).rstrip(),
+                    str(error).splitlines()[0] if str(error) else type(error).__name__,
                 )
+                _log.debug("the traceback:\n%s", "".join(traceback.format_exception(error)))
             else:
                 _log.debug("observer %s failed again in %s: %s", name, method, error)
             return False

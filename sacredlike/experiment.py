@@ -359,7 +359,8 @@ class Experiment(Ingredient):
 
         User mistakes print one line on stderr and exit with status 2; an exception in the
         experiment prints a traceback of the user's frames and exits with status 1 after the
-        run was recorded. ``-d`` re-raises instead; ``-D`` opens the post-mortem debugger.
+        run was recorded. ``-d`` prints Python's full traceback instead (status 1); ``-D`` opens
+        the post-mortem debugger. Every message has its URLs' passwords masked.
         Built-in commands (``print_config``, ...) run without creating a run.
         """
         argv = list(sys.argv if argv is None else argv)
@@ -390,8 +391,10 @@ class Experiment(Ingredient):
                 options=parsed.options,
             )
         except (KeyboardInterrupt, Exception) as error:
-            if debug:
-                raise
+            if debug and not isinstance(error, KeyboardInterrupt):
+                trace = "".join(traceback.format_exception(error))
+                sys.stderr.write(redact_credentials(trace))
+                sys.exit(1)
             sys.exit(_report_failure(prog, error, post_mortem="-D" in argv or "--pdb" in argv))
 
     def _builtin(self, command_name: str | None) -> BuiltinCommand | None:
@@ -449,9 +452,9 @@ def _report_failure(prog: str, error: BaseException, post_mortem: bool) -> int:
     if isinstance(error, (KeyboardInterrupt, SacredInterrupt)):
         return 130
     if isinstance(error, (*_USER_ERRORS, ObserverError)):
-        print(f"{prog}: error: {error}", file=sys.stderr)
+        print(f"{prog}: error: {redact_credentials(str(error))}", file=sys.stderr)
         return 2 if isinstance(error, _USER_ERRORS) else 1
-    sys.stderr.write(format_user_traceback(error))
+    sys.stderr.write(redact_credentials(format_user_traceback(error)))
     if post_mortem:
         import pdb
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .serialize import number
+from .metric_values import EXACT_INT, STEP_MAX, check_name, check_step, check_value
 
 
 @dataclass(frozen=True)
@@ -92,27 +92,36 @@ class MetricsLogger:
         step: Any = None,
         *,
         _now: Any = time.time,
-        _str: type = str,
         _int: type = int,
         _float: type = float,
+        _exact: int = EXACT_INT,
+        _step_max: int = STEP_MAX,
     ) -> None:
         """Record ``value`` of metric ``name`` at ``step`` (default: previous step + 1, from 0).
 
-        Numpy scalars and other real numbers are converted to Python numbers; NaN and
-        infinities are kept. Never blocks and never touches a sink.
+        The rule of :mod:`sacredlike.metric_values` applies: numpy scalars and other real
+        numbers become Python numbers, NaN and infinities are kept, anything no sink can
+        store exactly is refused here. Never blocks and never touches a sink.
 
         Raises:
             TypeError: ``name`` is not a string, or ``value`` / ``step`` is not a number.
+            ValueError: an empty, too long or unencodable name; a step that is not a whole
+                64-bit number; an int value no 64-bit float equals.
         """
         # the keyword-only defaults bind globals as locals: this line runs in training loops
-        if type(name) is not _str:
-            raise TypeError(f"log_scalar: metric name must be a string, got {name!r}")
+        last = self._last_step.get(name)
+        if last is None:
+            check_name(name)
+            last = -1
         if step is None:
-            step = self._last_step.get(name, -1) + 1
-        elif type(step) is not _int:
-            step = _checked(name, "step", step)
-        if type(value) is not _float and type(value) is not _int:
-            value = _checked(name, "value", value)
+            step = last + 1
+        elif type(step) is not _int or not -_step_max <= step <= _step_max:
+            step = check_step(name, step)
+        if type(value) is _int:
+            if not -_exact <= value <= _exact:
+                value = check_value(name, value)
+        elif type(value) is not _float:
+            value = check_value(name, value)
         self._last_step[name] = step
         self._append((name, value, step, _now()))
 
@@ -160,15 +169,3 @@ class MetricsLogger:
                     batch, size = {}, 0
         if batch:
             yield batch
-
-
-def _checked(name: str, what: str, value: Any) -> int | float:
-    try:
-        converted = number(value)
-    except TypeError:
-        raise TypeError(
-            f"log_scalar({name!r}): {what} must be a number, got {type(value).__name__} {value!r}"
-        ) from None
-    if what == "step" and isinstance(converted, float) and converted.is_integer():
-        return int(converted)
-    return converted

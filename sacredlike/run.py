@@ -199,8 +199,10 @@ class Run:
             raise_errors=SETTINGS.OBSERVER_ERRORS == "raise" or self.strict_observers,
         )
         if self.queue_only:
+            queue_time = utcnow()
+            self.meta_info["queue_time"] = queue_time  # Sacred's observers read it from meta
             self._id = self._dispatcher.start(
-                "queued", self._id, queue_time=utcnow(), **self._start_arguments()
+                "queued", self._id, queue_time=queue_time, **self._start_arguments()
             )
             self.status = RunStatus.QUEUED.value
             return None

@@ -23,6 +23,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ConfigError
 from .paths import copy_nested, get_by_dotted_path, recursive_update, set_by_dotted_path
 from .summary import ConfigSummary, mark_changes
 
@@ -118,9 +119,29 @@ def assemble_config(
         recursive_update(config, hooked)
         recursive_update(config, fixed)
         defined = recursive_update(hooked, defined)
+    _check_keys(config)
+    _check_seed(config["seed"])
     summary = ConfigSummary(config=config, docs=docs, defined=defined)
     mark_changes(summary, fixed)
     return summary
+
+
+def _check_keys(config: Mapping[str, Any], path: str = "") -> None:
+    """Raise ConfigError for a key that is not a string (every store needs string keys)."""
+    for key, value in config.items():
+        if not isinstance(key, str):
+            raise ConfigError(
+                f"config key {key!r} ({type(key).__name__}) under {path or 'the root'} is not a "
+                f"string; config keys must be strings, e.g. {str(key)!r}"
+            )
+        if isinstance(value, Mapping):
+            _check_keys(value, f"{path}.{key}" if path else key)
+
+
+def _check_seed(seed: Any) -> None:
+    """Raise ConfigError unless ``seed`` is an integer (random generators need one)."""
+    if isinstance(seed, bool) or not hasattr(seed, "__index__"):
+        raise ConfigError(f"seed must be an integer, got {type(seed).__name__} {seed!r}")
 
 
 def _prefixed(prefix: str, docs: Mapping[str, str]) -> dict[str, str]:

@@ -78,6 +78,28 @@ class RunObserver:
         """Wait until everything this observer queued is stored (called after the end)."""
 
 
+class StoringObserver(RunObserver):
+    """An observer that stores runs somewhere: equal to another one storing to the same place.
+
+    As Sacred's storage observers compare what they write to (the runs collection, the base
+    directory, the database), so ``observer in ex.observers`` finds an equivalent one. The
+    hash follows the same key, so equal observers hash alike.
+    """
+
+    def destination(self) -> tuple:
+        """What identifies the place this observer writes to (a hashable tuple)."""
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        """Same :meth:`destination`."""
+        if not isinstance(other, StoringObserver):
+            return NotImplemented
+        return self.destination() == other.destination()
+
+    def __hash__(self) -> int:
+        return hash(self.destination())
+
+
 @dataclass
 class MetricSeries:
     """All points of one metric of one run, in logging order."""

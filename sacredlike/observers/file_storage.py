@@ -29,6 +29,10 @@ class LocalBlobStore(BlobStore):
             raise SinkRejected(f"key {key!r} leaves the store at {self.location}")
         return self.root.joinpath(*parts)
 
+    def holds_local(self, path: str) -> bool:
+        """Whether ``path`` (symbolic links resolved) is inside the directory."""
+        return Path(path).resolve().is_relative_to(self.root.resolve())
+
     def put(self, key: str, data: bytes) -> None:
         """Write atomically: a temporary file in the same folder, then ``os.replace``."""
         path = self._path(key)
@@ -98,6 +102,8 @@ class FileStorageObserver(FolderObserver):
         basedir: the directory holding run folders (created if missing).
         resource_dir / source_dir: where deduplicated resources and sources go (default
             ``basedir/_resources`` and ``basedir/_sources``; must be inside ``basedir``).
+            run.json lists a resource as ``[filename, resource_dir/<stem>_<md5><ext>]``,
+            with ``resource_dir`` spelled as given (relative if ``basedir`` is), as Sacred does.
         template: a mako template rendered into ``report<suffix>`` in the run folder when
             the run ends (default: ``basedir/template.html`` if present; see
             :mod:`sacredlike.observers._report`). Needs ``pip install "sacredlike[report]"``.
@@ -121,6 +127,7 @@ class FileStorageObserver(FolderObserver):
             store,
             resource_dir=_inside(store, resource_dir, "_resources"),
             source_dir=_inside(store, source_dir, "_sources"),
+            resource_path=str(Path(resource_dir or Path(basedir) / "_resources")),
             priority=priority,
             copy_artifacts=copy_artifacts,
             copy_sources=copy_sources,
@@ -160,7 +167,13 @@ class FileStorageObserver(FolderObserver):
 
     @classmethod
     def from_flag(cls, value: str) -> FileStorageObserver:
-        """Build from ``-F BASEDIR``."""
+        """Build from ``-F BASEDIR``.
+
+        Raises:
+            ValueError: an empty directory name.
+        """
+        if not value.strip():
+            raise ValueError("the directory name is empty; give a directory, e.g. -F runs")
         return cls(value)
 
     @classmethod
@@ -189,5 +202,14 @@ class FileStorageReader(FolderReader):
 
     @classmethod
     def from_url(cls, url: str) -> FileStorageReader:
-        """From a path or a ``file://`` URL."""
-        return cls(url[len("file://") :] if url.startswith("file://") else url)
+        """From a path or a ``file://`` URL.
+
+        Raises:
+            FileNotFoundError: no such directory. NotADirectoryError: the path is a file.
+        """
+        path = url[len("file://") :] if url.startswith("file://") else url
+        if not os.path.isdir(path):
+            if os.path.exists(path):
+                raise NotADirectoryError(f"{path!r} is a file, not a folder of runs")
+            raise FileNotFoundError(f"no folder of runs at {path!r}")
+        return cls(path)

@@ -29,6 +29,7 @@ from .document.mongo_store import (
     driver_errors,
     escape_key,
     from_bson,
+    largest_metric_part,
     to_bson,
     unescape_key,
 )
@@ -58,7 +59,15 @@ class MongoObserver(DocumentObserver):
     Writes only what changed each beat, splits long metrics over several documents and
     long output into GridFS, retries a lost server and, if the final write still fails,
     saves the run to ``failure_dir`` for ``python -m sacredlike.observers.mongo upload``.
+
+    Attributes (as Sacred's): ``runs`` and ``metrics`` are the pymongo collections, ``fs`` the
+    ``gridfs.GridFS``, ``VERSION`` the ``format`` of the run documents.
     """
+
+    VERSION = DocumentObserver.document_format
+    points_per_part = largest_metric_part()
+    """As many points per metric document as BSON's 16 MB allow, less 10% (321,000): Omniboard
+    and Incense read only a metric's first document."""
 
     def __init__(
         self,
@@ -101,8 +110,9 @@ class MongoObserver(DocumentObserver):
             if collection_prefix:
                 raise ValueError("pass either collection or collection_prefix, not both")
         if store is None:
-            target = MongoTarget(url or "mongodb://localhost:27017", db_name, collection_prefix)
-            store = MongoDocumentStore.open(target, client, collection, **client_kwargs)
+            server = url or "mongodb://localhost:27017"
+            target = MongoTarget(server, db_name, collection_prefix, collection=collection)
+            store = MongoDocumentStore.open(target, client, **client_kwargs)
         super().__init__(store, overwrite=overwrite, priority=priority, failure_dir=failure_dir)
         self.url = store.describe()
         self.upload_hint = f"python -m sacredlike.observers.mongo upload DIRECTORY {self.url}"
@@ -131,6 +141,21 @@ class MongoObserver(DocumentObserver):
         store = MongoDocumentStore(runs, metrics, fs, f"mongodb://{hosts}/{runs.database.name}")
         return cls(overwrite=overwrite, priority=priority, failure_dir=failure_dir, store=store)
 
+    @property
+    def runs(self) -> Any:
+        """The runs collection (a ``pymongo.collection.Collection``)."""
+        return self.store.runs
+
+    @property
+    def metrics(self) -> Any:
+        """The metrics collection."""
+        return self.store.metrics
+
+    @property
+    def fs(self) -> Any:
+        """The ``gridfs.GridFS`` holding sources, resources, artifacts and long output."""
+        return self.store.fs
+
     @classmethod
     def create(cls, *args: Any, **kwargs: Any) -> MongoObserver:
         """Deprecated alias of the constructor, kept for Sacred 0.7 code."""
@@ -143,9 +168,14 @@ class MongoObserver(DocumentObserver):
 
     @classmethod
     def from_flag(cls, value: str) -> MongoObserver:
-        """Build the observer from a ``-m/--mongo_db`` value (see :func:`parse_target`)."""
+        """Build the observer from a ``-m/--mongo_db`` value (see :func:`parse_target`).
+
+        ``-m DB.COLLECTION`` writes runs to ``COLLECTION`` and metrics to ``metrics``, as
+        Sacred's flag does (without the deprecation warning of ``collection=``).
+        """
         target = parse_target(value)
-        return cls(target.url, target.db_name, target.collection_prefix, priority=target.priority)
+        store = MongoDocumentStore.open(target)
+        return cls(overwrite=target.overwrite, priority=target.priority, store=store)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"

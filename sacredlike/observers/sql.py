@@ -65,7 +65,17 @@ class SqlObserver(RowsObserver):
 
     @classmethod
     def from_flag(cls, value: str) -> SqlObserver:
-        """Build the observer from the ``-s/--sql DB_URL`` argument."""
+        """Build the observer from the ``-s/--sql DB_URL`` argument.
+
+        Raises:
+            ValueError: an in-memory SQLite URL (the run would be lost at exit).
+        """
+        head, _, rest = value.partition("://")
+        if head.split("+")[0].lower() == "sqlite" and rest.split("?")[0] in ("", "/", "/:memory:"):
+            raise ValueError(
+                "an in-memory SQLite database is lost when the process ends; give a file, "
+                "e.g. sqlite:///runs.db"
+            )
         return cls(value)
 
 

@@ -47,7 +47,8 @@ def test_sql_flag(ex, tmp_path):
     ("value", "url", "priority"),
     [
         ("exps", "mongodb://localhost:27017/exps", 30),
-        ("example.org:27018:exps.pre!7", "mongodb://example.org:27018/exps.pre", 7),
+        # Sacred's form: .pre is the runs collection, shown in the -m form that names it
+        ("example.org:27018:exps.pre!7", "example.org:27018:exps.pre", 7),
         ("mongodb://example.org:27019/other", "mongodb://example.org:27019/other", 30),
     ],
 )

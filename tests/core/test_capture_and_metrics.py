@@ -189,21 +189,23 @@ def test_linearize_metrics_groups_entries():
     }
 
 
-def test_packed_columns_keep_every_value_and_type():
+def test_packed_columns_keep_every_value_in_its_stored_form():
     logger = MetricsLogger()
     big = 2**60
     logger.log_scalar("mixed", 1)
     logger.log_scalar("mixed", 2.5)
     logger.log_scalar("mixed", float("nan"))
-    logger.log_scalar("mixed", big)  # too large for a float: the metric switches to lists
-    logger.log_scalar("mixed", 7, step=2.5)
+    logger.log_scalar("mixed", big)  # beyond 2**53: stored as the float equal to it
+    with pytest.raises(ValueError, match="step must be a whole number"):
+        logger.log_scalar("mixed", 7, step=2.5)
+    logger.log_scalar("mixed", 7, step=9.0)
     logger.log_scalar("steps", 1.0, step=2**62)
     logger.collect()
     series = _drain(logger)
     values = series["mixed"]["values"]
-    assert [type(v) for v in values] == [int, float, float, int, int]
+    assert [type(v) for v in values] == [int, float, float, float, int]
     assert values[0] == 1 and values[1] == 2.5 and math.isnan(values[2]) and values[3] == big
-    assert series["mixed"]["steps"] == [0, 1, 2, 3, 2.5]
+    assert series["mixed"]["steps"] == [0, 1, 2, 3, 9]
     assert series["steps"]["steps"] == [2**62]
 
 

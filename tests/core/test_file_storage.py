@@ -177,6 +177,7 @@ def test_queued_run(storage_ex, tmp_path):
     entry = _json(tmp_path / "runs" / "1" / "run.json")
     assert entry["status"] == "QUEUED"
     assert "queue_time" in entry and "start_time" not in entry
+    assert entry["meta"]["queue_time"] == entry["queue_time"]
 
 
 def test_artifacts_nested_names_and_refused_names(storage_ex, tmp_path):
@@ -222,7 +223,59 @@ def test_resources_deduplicated(storage_ex, tmp_path):
     stored = list((tmp_path / "runs" / "_resources").iterdir())
     assert len(stored) == 1 and stored[0].name.startswith("data_")
     entry = _json(tmp_path / "runs" / "2" / "run.json")
-    assert entry["resources"] == [[str(data), f"_resources/{stored[0].name}"]]
+    assert entry["resources"] == [[str(data), str(stored[0])]]
+
+
+# -- Sacred's documented FileStorageObserver behaviour -------------------------------------
+def test_cout_txt_exists_empty_from_the_start(storage_ex, tmp_path):
+    seen = []
+
+    @storage_ex.main
+    def main():
+        seen.append((tmp_path / "runs" / "1" / "cout.txt").read_text())
+        print("later")
+
+    storage_ex.run(options=FAST)
+    assert seen == [""]
+    assert "later" in (tmp_path / "runs" / "1" / "cout.txt").read_text()
+
+
+def test_resource_paths_name_the_base_directory_as_given(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "data.csv"
+    data.write_text("x\n")
+    ex = Experiment("relative", save_git_info=False)
+    ex.observers.append(FileStorageObserver("runs"))
+    ex.main(lambda _run: _run.add_resource(str(data)))
+    ex.run(options=FAST)
+    [stored] = (tmp_path / "runs" / "_resources").iterdir()
+    entry = _json(tmp_path / "runs" / "1" / "run.json")
+    assert entry["resources"] == [[str(data), f"runs/_resources/{stored.name}"]]
+
+
+def test_copy_artifacts_false_keeps_resources_inside_the_base_directory_in_place(tmp_path):
+    runs = tmp_path / "runs"
+    inside = runs / "inputs" / "inside.csv"
+    inside.parent.mkdir(parents=True)
+    inside.write_text("in\n")
+    outside = tmp_path / "outside.csv"
+    outside.write_text("out\n")
+    ex = Experiment("no_copy", save_git_info=False)
+    ex.observers.append(FileStorageObserver(runs, copy_artifacts=False))
+
+    @ex.main
+    def main(_run):
+        _run.add_resource(str(inside))
+        _run.add_resource(str(outside))
+        _run.add_artifact(str(outside), name="table.csv")
+
+    ex.run(options=FAST)
+    [copied] = (runs / "_resources").iterdir()
+    assert copied.name.startswith("outside_")
+    entry = _json(runs / "1" / "run.json")
+    assert entry["resources"] == [[str(inside), str(inside)], [str(outside), str(copied)]]
+    assert (runs / "1" / "table.csv").read_text() == "out\n"  # artifacts are still copied
+    assert entry["artifacts"] == ["table.csv"]
 
 
 def test_unserializable_config_and_info_go_through_jsonpickle(storage_ex, tmp_path):

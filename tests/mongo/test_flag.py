@@ -19,12 +19,16 @@ LOCAL = "mongodb://localhost:27017"
     ("value", "expected"),
     [
         ("mydb", MongoTarget(LOCAL, "mydb")),
-        ("mydb.pre", MongoTarget(LOCAL, "mydb", "pre")),
+        # Sacred's forms: .NAME is the runs collection, :ID the run to overwrite
+        ("mydb.pre", MongoTarget(LOCAL, "mydb", collection="pre")),
         ("example.org:27018", MongoTarget("mongodb://example.org:27018")),
         ("10.0.0.5:27018:runs_db", MongoTarget("mongodb://10.0.0.5:27018", "runs_db")),
-        ("h:1:db.my-prefix", MongoTarget("mongodb://h:1", "db", "my-prefix")),
+        ("h:1:db.my-runs", MongoTarget("mongodb://h:1", "db", collection="my-runs")),
+        ("h:1:db.c:12", MongoTarget("mongodb://h:1", "db", collection="c", overwrite=12)),
+        ("h:1:db.c:12!4", MongoTarget("mongodb://h:1", "db", "", 4, "c", 12)),
+        ("db.c:12", MongoTarget("mongodb://db.c:12")),  # a host and port, as in Sacred
         ("mydb!50", MongoTarget(LOCAL, "mydb", priority=50)),
-        ("h:2:db.p!-3", MongoTarget("mongodb://h:2", "db", "p", -3)),
+        ("h:2:db.p!-3", MongoTarget("mongodb://h:2", "db", "", -3, "p")),
         ("h:27017!5", MongoTarget("mongodb://h:27017", priority=5)),
         ("mongodb://h:1/db", MongoTarget("mongodb://h:1/db", "db")),
         ("mongodb://h:1/db.pre?w=1", MongoTarget("mongodb://h:1/db?w=1", "db", "pre")),
@@ -47,6 +51,8 @@ def test_forms(value, expected):
         ("", "empty"),
         ("h:port:db", "port 'port' is not a number"),
         ("a:1:b:c", "too many ':'"),
+        ("a:1:b:5", "must follow HOST:PORT:DB.COLLECTION"),
+        ("a:1:b.c:5:6", "too many ':'"),
         ("db name", "characters other than"),
         ("h:99999:db", "out of range"),
         ("db!high", "priority after '!' must be an integer"),
@@ -65,8 +71,9 @@ def test_registry_and_from_flag():
     assert (sink.flag, sink.short_flag, sink.extra) == ("--mongo_db", "-m", "mongo")
     observer = sink.observer_from_flag("h:1:db.pre!12")
     assert isinstance(observer, MongoObserver) and observer.priority == 12
-    assert observer.store.runs.full_name == "db.pre_runs"
-    assert observer.store.metrics.full_name == "db.pre_metrics"
+    assert observer.store.runs.full_name == "db.pre"
+    assert observer.store.metrics.full_name == "db.metrics"
+    assert observer.url == "h:1:db.pre"  # the -m form: it names the runs collection
     default = MongoObserver()
     assert default.priority == 30
     for made in (observer, default):

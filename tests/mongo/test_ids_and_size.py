@@ -68,14 +68,15 @@ def test_a_million_points_and_fifty_megabytes_of_output(make_observer, db, reade
     assert beats.errors == []
 
     parts = list(db.metrics.find({}, {"steps": 0, "values": 0, "timestamps": 0}))
-    assert len(parts) == 10 and all(p["n"] == 100_000 for p in parts)
+    full = MongoObserver.points_per_part
+    assert sorted(p["n"] for p in parts) == [1_000_000 - 3 * full, full, full, full]
     [first] = [p for p in parts if "run_id" in p]
     [ref] = db.runs.find_one({"_id": run_id})["info"]["metrics"]
     assert ref == {"name": "loss", "id": str(first["_id"])}
-    assert sorted(p["part"] for p in parts if "part_of" in p) == list(range(1, 10))
+    assert sorted(p["part"] for p in parts if "part_of" in p) == [1, 2, 3]
     assert all(p["part_of"] == ObjectId(ref["id"]) for p in parts if "part_of" in p)
     limit = 16 * 1024 * 1024
-    assert all(len(bson.encode(doc)) < limit / 2 for doc in db.metrics.find())
+    assert all(len(bson.encode(doc)) < 0.95 * limit for doc in db.metrics.find())
     assert len(bson.encode(db.runs.find_one({"_id": run_id}))) < limit / 2
     series = reader.get_metrics(run_id)["loss"]
     assert series.steps == list(range(1_000_000))
@@ -86,6 +87,38 @@ def test_a_million_points_and_fifty_megabytes_of_output(make_observer, db, reade
     assert doc["captured_out"].endswith(line)
     assert db["fs.files"].count_documents({"filename": f"captured_out://runs/{run_id}"}) == 1
     assert reader.get_run(run_id).captured_out == out
+
+
+def test_a_full_metric_document_stays_under_the_limit_with_the_widest_values():
+    """Worst case for the part size: int64 steps, a long name, dates, doubles."""
+    full = MongoObserver.points_per_part
+    assert full >= 300_000  # a 300k-point metric is one document: dashboards see all of it
+    stamp = now()
+    document = {
+        "_id": ObjectId(),
+        "run_id": 2**40,
+        "name": "m" * 1000,
+        "n": full,
+        "steps": [2**62 + i for i in range(full)],
+        "values": [1 / 3] * full,
+        "timestamps": [stamp] * full,
+    }
+    size = len(bson.encode(document))
+    assert 0.85 * 16 * 1024 * 1024 < size < 0.91 * 16 * 1024 * 1024
+
+
+def test_a_300k_point_metric_is_one_document(make_observer, db, reader, tmp_path):
+    observer = make_observer()
+    run_id = start(observer, tmp_path)
+    beats = Beats(observer)
+    for beat in range(3):
+        beats.beat(points("loss", beat * 100_000, 100_000))
+    observer.completed_event(stop_time=now(), result=None)
+    assert beats.errors == []
+    [document] = db.metrics.find({"run_id": run_id})  # what Omniboard and Incense read
+    assert document["steps"] == list(range(300_000))
+    assert db.metrics.count_documents({}) == 1
+    assert reader.get_metrics(run_id)["loss"].steps == list(range(300_000))
 
 
 def test_small_parts_continue_in_further_documents(make_observer, db, reader, tmp_path):

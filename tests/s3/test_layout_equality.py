@@ -5,6 +5,7 @@ Needs both servers (moto's and fake-gcs-server); the GCS fixtures come from test
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from sacredlike import Experiment
@@ -21,6 +22,17 @@ def _local_files(root: Path) -> dict[str, bytes]:
 
 def _without_markers(objects: dict[str, bytes]) -> dict[str, bytes]:
     return {key: data for key, data in objects.items() if not key.endswith("/")}
+
+
+def _split_resources(files: dict[str, bytes]) -> tuple[dict[str, bytes], list]:
+    """The files with run.json's ``resources`` left out, and those resources.
+
+    Each sink names a stored resource by its own path, as Sacred does: the local path of
+    ``basedir/_resources/...`` for -F, the key in the bucket for -S and -G.
+    """
+    entry = json.loads(files["1/run.json"])
+    resources = entry.pop("resources")
+    return {**files, "1/run.json": json.dumps(entry, sort_keys=True).encode()}, resources
 
 
 def test_file_s3_and_gcs_store_the_same_run(s3_cloud, gcs_cloud, tmp_path, capsys):
@@ -54,8 +66,12 @@ def test_file_s3_and_gcs_store_the_same_run(s3_cloud, gcs_cloud, tmp_path, capsy
     resources = [key for key in local if key.startswith("_resources/")]
     assert set(local) >= {"1/run.json", "1/config.json", "1/info.json", "1/cout.txt"}
     assert {"1/metrics.json", "1/metrics.jsonl", "1/table.csv", *resources} <= set(local)
-    assert _without_markers(s3_cloud.objects()) == local
-    assert _without_markers(gcs_cloud.objects()) == local
+    same, [[_, local_path]] = _split_resources(local)
+    assert local_path == str(folder / resources[0])
+    for cloud in (s3_cloud, gcs_cloud):
+        files, [[_, key]] = _split_resources(_without_markers(cloud.objects()))
+        assert files == same
+        assert key == f"runs/{resources[0]}"  # the bucket prefix is "runs"
     assert set(s3_cloud.objects()) - set(local) == {"1/"}, "the run folder's marker"
 
     assert console(["ls", s3_cloud.url()]) == 0

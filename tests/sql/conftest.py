@@ -226,8 +226,9 @@ def observer(db: Database) -> Iterator[Any]:
 
 @pytest.fixture
 def reader(db: Database) -> Iterator[Any]:
-    """A SqlReader on the test's database."""
-    from sacredlike.observers.sql import SqlReader
+    """A SqlReader on the test's database (its tables created first: reading creates none)."""
+    from sacredlike.observers.sql import SqlObserver, SqlReader
 
+    SqlObserver(db.url).engine.dispose()
     with SqlReader.from_url(db.url) as opened:
         yield opened

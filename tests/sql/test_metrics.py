@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from sacredlike.errors import RunNotFound, SinkRejected
+from sacredlike.errors import RunNotFound
 from sacredlike.observers.sql import SqlObserver
 
 from .helpers import at, points, start
@@ -94,12 +94,36 @@ def test_awkward_names_aware_times_and_split_statements(db, observer, reader, mo
     assert db.scalar("SELECT COUNT(*) FROM run") == 1
 
 
-def test_a_refused_batch_is_rejected_and_the_observer_goes_on(server_db):
+def test_points_breaking_the_rule_are_left_out_with_one_warning(server_db, caplog):
     observer = SqlObserver(server_db.url)
     run_id = start(observer)
-    with pytest.raises(SinkRejected, match=r"could not insert metrics: .*too long"):
-        observer.log_metrics(points("x" * 300, range(3)), {})  # the name column holds 255
-    observer.log_metrics(points("loss", range(3)), {})
+    batch = {**points("x" * 300, range(3)), **points("loss", range(3))}
+    observer.log_metrics(batch, {})  # the name column holds 255 characters
     steps = server_db.rows("SELECT name, step FROM metrics WHERE run_id = :r", r=str(run_id))
     assert [(row["name"], row["step"]) for row in steps] == [("loss", 0), ("loss", 1), ("loss", 2)]
+    warnings = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(warnings) == 1 and "3 metric point(s)" in warnings[0] and "255" in warnings[0]
     observer.engine.dispose()
+
+
+_REFUSE_STEP_13 = {
+    "sqlite": "CREATE TRIGGER no13 BEFORE INSERT ON metrics WHEN NEW.step = 13 "
+    "BEGIN SELECT RAISE(ABORT, 'step 13 refused'); END",
+    "postgresql": "ALTER TABLE metrics ADD CONSTRAINT no13 CHECK (step <> 13)",
+    "mariadb": "ALTER TABLE metrics ADD CONSTRAINT no13 CHECK (step <> 13)",
+}
+
+
+def test_rows_the_database_refuses_are_isolated_and_the_rest_stored(db, observer, caplog):
+    run_id = start(observer)
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(_REFUSE_STEP_13[db.kind])
+    observer.log_metrics({**points("loss", range(100)), **points("acc", range(10, 20))}, {})
+    observer.log_metrics(points("loss", range(100, 110)), {})
+    stored = db.rows("SELECT name, step FROM metrics WHERE run_id = :r", r=str(run_id))
+    expected = [("loss", s) for s in range(110) if s != 13] + [
+        ("acc", s) for s in range(10, 20) if s != 13
+    ]
+    assert sorted((row["name"], row["step"]) for row in stored) == sorted(expected)
+    warnings = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(warnings) == 1 and "2 metric point(s)" in warnings[0]

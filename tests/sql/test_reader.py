@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import os
 
 import pytest
 
@@ -90,10 +91,19 @@ def test_get_run_and_unknown_run(runs, reader):
         reader.get_run(99)
 
 
-def test_empty_database(db, reader):
-    assert reader.find_runs() == []
-    with pytest.raises(RunNotFound):
-        reader.get_run(1)
+def test_empty_database(db):
+    """A database without sacredlike's tables holds no runs; a missing SQLite file is an error."""
+    from sacredlike.observers.sql import SqlReader
+
+    if db.kind == "sqlite":
+        with pytest.raises(FileNotFoundError, match="no SQLite database"):
+            SqlReader.from_url(db.url)
+        assert not os.path.exists(db.url.removeprefix("sqlite:///"))
+        return
+    with SqlReader.from_url(db.url) as reader:
+        assert reader.find_runs() == []
+        with pytest.raises(RunNotFound):
+            reader.get_run(1)
 
 
 # -- the example queries of docs/sql.md ---------------------------------------------------

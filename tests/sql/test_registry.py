@@ -57,3 +57,14 @@ def test_public_names():
     assert observers.SqlObserver is SqlObserver and observers.SqlReader is SqlReader
     with pytest.raises(AttributeError, match="NoSuchThing"):
         sql.NoSuchThing  # noqa: B018
+
+
+def test_observers_on_one_database_are_equal(tmp_path):
+    """Sacred's SqlObserver compares what it stores to; ours compares the database URL."""
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    first, again = SqlObserver(url), SqlObserver(url)
+    other = SqlObserver(f"sqlite:///{tmp_path / 'b.db'}")
+    assert first == again and hash(first) == hash(again)
+    assert first != other and len({first, again, other}) == 2
+    for observer in (first, again, other):
+        observer.engine.dispose()

@@ -39,7 +39,8 @@ ex.run(config_updates={"index": index}, options={"--beat-interval": "0.01"})
 
 def _start(tmp_path, *args: str) -> subprocess.Popen:
     script = tmp_path / "worker.py"
-    script.write_text(WORKER)
+    if not script.exists():  # written once: rewriting it could hand a starting worker half a file
+        script.write_text(WORKER)
     return subprocess.Popen(
         [sys.executable, str(script), *args],
         env={**os.environ, "PYTHONPATH": ROOT},

@@ -8,26 +8,34 @@ from typing import Any
 from ...errors import RunNotFound
 from ..base import Finding, MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
 from .mongo_check import check_mongo
-from .mongo_location import parse_target
+from .mongo_location import collection_names, parse_target
 from .mongo_store import SINK, driver_errors, escape_key, from_bson, open_client, to_bson
 
 
 class MongoReader(RunReader):
     """Reads runs written by :class:`MongoObserver` (or by Sacred's)."""
 
-    def __init__(self, database: Any, collection_prefix: str = "", client: Any = None) -> None:
+    def __init__(
+        self,
+        database: Any,
+        collection_prefix: str = "",
+        client: Any = None,
+        *,
+        collection: str = "runs",
+    ) -> None:
         """Read from a pymongo ``Database``.
 
         Args:
             database: the database holding the collections.
-            collection_prefix: as for the observer.
+            collection_prefix / collection: as for the observer (``PREFIX_runs`` and
+                ``PREFIX_metrics``, else ``collection`` and ``metrics``).
             client: a MongoClient this reader closes in :meth:`close`, or None.
         """
         import gridfs
 
-        prefix = f"{collection_prefix}_" if collection_prefix else ""
-        self.runs = database[f"{prefix}runs"]
-        self.metrics = database[f"{prefix}metrics"]
+        runs, metrics = collection_names(collection_prefix, collection)
+        self.runs = database[runs]
+        self.metrics = database[metrics]
         self.fs = gridfs.GridFS(database)
         self.database = database
         self.where = f"database {database.name}"
@@ -35,11 +43,14 @@ class MongoReader(RunReader):
 
     @classmethod
     def from_url(cls, url: str, **client_kwargs: Any) -> MongoReader:
-        """Open a reader on a ``mongodb://host/DB[.PREFIX]`` URL or any ``-m`` form."""
+        """Open a reader on a ``mongodb://host/DB[.PREFIX]`` URL or any ``-m`` form
+        (``-m DB.COLLECTION`` reads the runs collection ``COLLECTION``)."""
         SINK.check_installed()
         target = parse_target(url)
         client = open_client(target, client_kwargs)
-        reader = cls(client[target.db_name], target.collection_prefix, client)
+        reader = cls(
+            client[target.db_name], target.collection_prefix, client, collection=target.collection
+        )
         reader.where = target.safe_url
         return reader
 
@@ -77,14 +88,18 @@ class MongoReader(RunReader):
             run.captured_out = (
                 full.read().decode("utf-8", "surrogateescape")
                 if full is not None
-                else doc.get("captured_out")
+                else from_bson(doc.get("captured_out"))
             )
             return run
 
     def get_metrics(
         self, run_id: Any, names: Iterable[str] | None = None
     ) -> dict[str, MetricSeries]:
-        """Every point of the run's metrics, parts joined in order."""
+        """Every point of the run's metrics, parts joined in order.
+
+        Raises:
+            RunNotFound: no run ``run_id``.
+        """
         key = public_run_id(run_id)
         wanted: dict[str, Any] = {"run_id": key}
         if names is not None:
@@ -92,6 +107,8 @@ class MongoReader(RunReader):
         series: dict[str, MetricSeries] = {}
         with driver_errors(self.where, f"reading metrics of run {run_id}"):
             firsts = list(self.metrics.find(wanted))
+            if not firsts:
+                self._run_document(run_id, {"_id": 1})
             further: dict[Any, list[dict[str, Any]]] = {first["_id"]: [] for first in firsts}
             if firsts:
                 parts = self.metrics.find({"part_of": {"$in": list(further)}}).sort("part", 1)

@@ -5,7 +5,9 @@ Key and value rule (applied to every document written): values first go through
 JSON-like data; datetimes, NaN and infinities kept); integers outside the 64-bit range
 become their decimal string; then every key is escaped so MongoDB accepts it: ``%`` →
 ``%25``, ``.`` → ``%2E``, a leading ``$`` → ``%24`` and NUL → ``%00``. :func:`unescape_key`
-reverses it, and the reader returns the original keys.
+reverses it, and the reader returns the original keys. Lone surrogates (no UTF-8 form, so
+BSON cannot hold them) in keys and strings are escaped by
+:func:`sacredlike.text_escape.escape`.
 
 pymongo, bson and gridfs are imported inside functions only.
 """
@@ -23,15 +25,22 @@ from typing import IO, Any
 from ...errors import SinkRejected, SinkUnavailable
 from ...redaction import redact_credentials
 from ...sink_table import builtin_sink
+from ...text_escape import escape, unescape
 from .mongo_location import MongoTarget
 from .store import DocumentStore, MetricPart
 
 DEFAULT_TIMEOUT_MS = 5000
 ID_ATTEMPTS = 100
 _INT64 = (-(2**63), 2**63 - 1)
-_AS_IS = frozenset({float, str, bool, type(None), _dt.datetime})  # what to_bson returns unchanged
+_AS_IS = frozenset({float, bool, type(None), _dt.datetime})  # what to_bson returns unchanged
 # Server error codes meaning "the server is stepping down or shutting down": retry later.
 _TRANSIENT_CODES = frozenset({91, 189, 10107, 11600, 11602, 13435, 13436})
+
+BSON_DOCUMENT_LIMIT = 16 * 1024 * 1024
+"""MongoDB's largest document, in bytes (``maxBsonObjectSize``)."""
+PART_MARGIN = 0.1
+"""Share of :data:`BSON_DOCUMENT_LIMIT` a full metric document leaves free (the metric's
+name, ids and count, and room for what a server adds)."""
 
 SINK = builtin_sink("mongo")
 """The MongoDB sink as the table declares it (checks that pymongo is installed)."""
@@ -44,13 +53,13 @@ _UNESCAPED = {"25": "%", "2E": ".", "24": "$", "00": "\x00"}
 
 def escape_key(key: str) -> str:
     """A key MongoDB accepts: ``%``, ``.``, NUL and a leading ``$`` percent-escaped."""
-    key = key.replace("%", "%25").replace(".", "%2E").replace("\x00", "%00")
+    key = escape(key, nul=False).replace("%", "%25").replace(".", "%2E").replace("\x00", "%00")
     return "%24" + key[1:] if key.startswith("$") else key
 
 
 def unescape_key(key: str) -> str:
     """Inverse of :func:`escape_key`."""
-    return _UNESCAPE.sub(lambda match: _UNESCAPED[match.group(1)], key)
+    return unescape(_UNESCAPE.sub(lambda match: _UNESCAPED[match.group(1)], key))
 
 
 def to_bson(value: Any) -> Any:
@@ -61,6 +70,8 @@ def to_bson(value: Any) -> Any:
         return [v if type(v) in _AS_IS else to_bson(v) for v in value]
     if type(value) is int and not _INT64[0] <= value <= _INT64[1]:
         return str(value)
+    if type(value) is str:
+        return escape(value, nul=False)
     return value
 
 
@@ -70,7 +81,30 @@ def from_bson(value: Any) -> Any:
         return {unescape_key(k): from_bson(v) for k, v in value.items()}
     if isinstance(value, list):
         return [from_bson(v) for v in value]
+    if isinstance(value, str):
+        return unescape(value)
     return value
+
+
+def largest_metric_part(limit: int = BSON_DOCUMENT_LIMIT, margin: float = PART_MARGIN) -> int:
+    """The most points one metric document holds and stays ``margin`` under ``limit`` bytes.
+
+    A point is one element in each of the arrays ``steps``, ``values`` and ``timestamps``.
+    In BSON an array element takes a type byte, its index as a NUL-terminated decimal key,
+    and 8 bytes (a step counted as int64, the worst case; a double; a date). Rounded down
+    to a thousand.
+    """
+    budget = int(limit * (1 - margin))
+    points, digits = 0, 1
+    while True:
+        per_point = 3 * (1 + digits + 1 + 8)
+        width = 9 * 10 ** (digits - 1) if digits > 1 else 10  # indices with ``digits`` digits
+        if budget < width * per_point:
+            points += budget // per_point
+            return points - points % 1000
+        budget -= width * per_point
+        points += width
+        digits += 1
 
 
 # -- driver errors ----------------------------------------------------------------------
@@ -143,15 +177,13 @@ class MongoDocumentStore(DocumentStore):
 
     @classmethod
     def open(
-        cls, target: MongoTarget, client: Any = None, runs: str = "runs", **client_kwargs: Any
+        cls, target: MongoTarget, client: Any = None, **client_kwargs: Any
     ) -> MongoDocumentStore:
         """Connect to ``target`` (or use ``client``) and return the store.
 
         Args:
-            target: server, database and collection prefix.
+            target: server, database and collections.
             client: a ready MongoClient, or None to connect to ``target.url``.
-            runs: name of the runs collection when there is no prefix (Sacred's deprecated
-                ``collection`` argument; the metrics collection is then ``metrics``).
             **client_kwargs: passed to ``MongoClient``.
         """
         import gridfs
@@ -160,10 +192,9 @@ class MongoDocumentStore(DocumentStore):
         if client is None:
             client = owned = open_client(target, client_kwargs)
         database = client[target.db_name]
-        prefix = f"{target.collection_prefix}_" if target.collection_prefix else ""
         return cls(
-            database[f"{prefix}runs" if prefix else runs],
-            database[f"{prefix}metrics"],
+            database[target.runs_name],
+            database[target.metrics_name],
             gridfs.GridFS(database),
             target.safe_url,
             owned,

@@ -9,6 +9,11 @@ Sacred's TinyDbObserver stores values JSON cannot hold as tagged strings:
   text (Sacred writes them when numpy / pandas are installed; sacredlike never does, since
   :func:`sacredlike.serialize.flatten` turns them into lists, and reads them as plain data).
 
+File lists have Sacred's shapes in the store (:func:`sacred_shapes`) and the document
+writer's shapes in memory (:func:`writer_shapes`): ``experiment.sources``
+``[path, id, ref]`` / ``[path, id]``, ``resources`` ``[path, id, ref]`` / ``[path, md5]``
+(the id is the md5), ``artifacts`` ``[name, filename, id, ref]`` / ``{"name", "file_id"}``.
+
 This module imports nothing but the standard library.
 """
 
@@ -80,3 +85,39 @@ def decode(value: Any, open_file: Callable[[str], Any] | None = None) -> Any:
         if value.startswith(tag):
             return json.loads(value[len(tag) :])
     return value
+
+
+def sacred_shapes(fields: dict[str, Any]) -> dict[str, Any]:
+    """Encoded run fields (see :func:`encode`) with the file lists in Sacred's shapes."""
+    encoded = encode(fields)
+    experiment = encoded.get("experiment")
+    if isinstance(experiment, dict) and "sources" in experiment:
+        experiment["sources"] = [
+            [path, file_id, file_ref(file_id) if file_id else None]
+            for path, file_id, *_ in experiment["sources"]
+        ]
+    if "resources" in encoded:
+        encoded["resources"] = [
+            [path, md5, file_ref(md5)] for path, md5, *_ in encoded["resources"]
+        ]
+    if "artifacts" in encoded:
+        encoded["artifacts"] = [
+            [a["name"], a["name"], a["file_id"], file_ref(a["file_id"])]
+            for a in encoded["artifacts"]
+        ]
+    return encoded
+
+
+def writer_shapes(document: dict[str, Any]) -> dict[str, Any]:
+    """A stored run document (ours or Sacred's) decoded, its file lists in the writer's shapes."""
+    decoded = decode(document)
+    experiment = decoded.get("experiment")
+    if isinstance(experiment, dict) and "sources" in experiment:
+        experiment["sources"] = [[path, file_id] for path, file_id, *_ in experiment["sources"]]
+    if "resources" in decoded:
+        decoded["resources"] = [[path, file_id] for path, file_id, *_ in decoded["resources"]]
+    if "artifacts" in decoded:
+        decoded["artifacts"] = [
+            {"name": name, "file_id": file_id} for name, _, file_id, *_ in decoded["artifacts"]
+        ]
+    return decoded

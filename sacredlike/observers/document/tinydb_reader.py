@@ -17,7 +17,7 @@ from typing import IO, Any
 from ...errors import RunNotFound
 from ..base import MetricSeries, RunQuery, RunReader, StoredRun, canonical_int
 from .hash_files import HashFiles
-from .tinydb_codec import decode
+from .tinydb_codec import decode, writer_shapes
 from .tinydb_file import MetadataFile
 from .tinydb_store import SINK
 
@@ -145,7 +145,7 @@ class TinyDbReader(RunReader):
     def find_runs(self, query: RunQuery | None = None) -> list[StoredRun]:
         """Runs matching ``query``, newest start first."""
         query = query or RunQuery()
-        runs = [_stored_run(key, decode(doc)) for key, doc in self._table("runs").items()]
+        runs = [_stored_run(key, writer_shapes(doc)) for key, doc in self._table("runs").items()]
         runs = [run for run in runs if query.matches(run)]
         runs.sort(key=_newest_first)
         return runs[: query.limit] if query.limit is not None else runs
@@ -186,8 +186,8 @@ class TinyDbReader(RunReader):
         """The content of artifact ``name`` of the run."""
         _, doc = self._run_document(run_id)
         for entry in doc.get("artifacts", []):
-            if entry[0] == name:
-                return self.fs.path(entry[2]).read_bytes()
+            if entry["name"] == name:
+                return self.fs.path(entry["file_id"]).read_bytes()
         raise FileNotFoundError(f"run {run_id!r} has no artifact {name!r}")
 
     # -- helpers ---------------------------------------------------------------------------
@@ -206,10 +206,10 @@ class TinyDbReader(RunReader):
         runs = self._table("runs")
         key = str(canonical_int(run_id))
         if key in runs:
-            return key, decode(runs[key])
+            return key, writer_shapes(runs[key])
         for key, doc in runs.items():
             if doc.get("_id") == run_id:
-                return key, decode(doc)
+                return key, writer_shapes(doc)
         raise RunNotFound(f"no run {run_id!r} in the TinyDB store {self.root}")
 
 
@@ -231,7 +231,7 @@ def _stored_run(key: str, doc: dict[str, Any]) -> StoredRun:
         meta=doc.get("meta") or {},
         experiment=experiment,
         fail_trace=doc.get("fail_trace"),
-        artifacts=[entry[0] for entry in doc.get("artifacts", [])],
+        artifacts=[entry["name"] for entry in doc.get("artifacts", [])],
         lease_until=doc.get("lease_until"),
     )
 

@@ -31,6 +31,7 @@ seconds); the file is always whole.
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import os
 import threading
 import time
@@ -44,7 +45,7 @@ from ...sink_table import builtin_sink
 from ..base import public_run_id
 from .hash_files import HashFiles
 from .store import DocumentStore, MetricPart
-from .tinydb_codec import decode, encode, encode_dates, file_ref
+from .tinydb_codec import encode, encode_dates, sacred_shapes, writer_shapes
 from .tinydb_file import MetadataFile, Tables
 
 SINK = builtin_sink("tinydb")
@@ -114,6 +115,8 @@ class TinyDbDocumentStore(DocumentStore):
         self._keys: dict[Any, str] = {}
         self._part_keys: dict[str, str] = {}
         self._last_write = time.monotonic()
+        self._written_leases: dict[Any, _dt.datetime] = {}
+        self._pending_leases: dict[Any, _dt.datetime] = {}
         self._write_seconds = 0.0
 
     def describe(self) -> str:
@@ -134,7 +137,7 @@ class TinyDbDocumentStore(DocumentStore):
         A new run's id is the next TinyDB document id (an int); a numeric ``run_id`` (``7``
         or ``"7"``) is used as the document id, any other is kept as ``_id`` of a new document.
         """
-        fields = self._encode_fields(document)
+        fields = sacred_shapes(document)
         run_id = public_run_id(run_id)
         with self._lock, self._errors("inserting a run"), self.file.locked():
             tables = self.file.load()
@@ -148,51 +151,14 @@ class TinyDbDocumentStore(DocumentStore):
 
     def update_run(self, run_id: Any, fields: dict[str, Any]) -> None:
         """Set the fields (in memory; written now if final or due, else at a later event)."""
-        encoded = self._encode_fields(fields)
+        encoded = sacred_shapes(fields)
         run_id = public_run_id(run_id)
         with self._lock:
             self._fields.setdefault(run_id, {}).update(encoded)
-            if "stop_time" in fields or self._due():
+            if fields.get("lease_until") is not None:
+                self._pending_leases[run_id] = fields["lease_until"]
+            if "stop_time" in fields or self._due() or self._lease_runs_out(run_id, fields):
                 self.sync()
-
-    def load_run(self, run_id: Any) -> tuple[dict[str, Any], dict[str, list[MetricPart]]]:
-        """The run document (file lists back in the observer's shapes) and its metric parts.
-
-        Raises:
-            SinkRejected: the store holds no run ``run_id``.
-        """
-        run_id = public_run_id(run_id)
-        with self._lock, self._errors(f"loading run {run_id}"):
-            self.sync()
-            tables = self.file.load()
-        runs = tables.get("runs", {})
-        key = self._find_key(runs, run_id)
-        if key not in runs or runs[key].get("_id") != run_id:
-            raise SinkRejected(f"no run {run_id!r} in {self.describe()} to resume")
-        self._keys[run_id] = key
-        document = decode({k: v for k, v in runs[key].items() if k != "_id"})
-        if "experiment" in document:
-            sources = document["experiment"].get("sources", [])
-            document["experiment"]["sources"] = [entry[:2] for entry in sources]
-        document["resources"] = [entry[:2] for entry in document.get("resources", [])]
-        document["artifacts"] = [
-            {"name": entry[0], "file_id": entry[2]} for entry in document.get("artifacts", [])
-        ]
-        metrics = tables.get("metrics", {})
-        self._part_keys.update((m["_id"], k) for k, m in metrics.items())
-        parts: dict[str, list[MetricPart]] = {}
-        for first in (m for m in metrics.values() if m.get("run_id") == run_id):
-            more = [m for m in metrics.values() if m.get("part_of") == first["_id"]]
-            chain = [first, *sorted(more, key=lambda m: m["part"])]
-            parts[first["name"]] = [
-                MetricPart(
-                    {k: m[k] for k in ("run_id", "part_of", "part", "name") if k in m},
-                    m["_id"],
-                    len(m["steps"]),
-                )
-                for m in chain
-            ]
-        return document, parts
 
     def append_points(self, batch: list[tuple[MetricPart, dict[str, list]]]) -> None:
         """Queue the points for the next write of ``metadata.json`` (never fails)."""
@@ -238,6 +204,30 @@ class TinyDbDocumentStore(DocumentStore):
                 self._files.append((entry, replace))
         return file_id
 
+    def load_run(self, run_id: Any) -> tuple[dict[str, Any], dict[str, list[MetricPart]]]:
+        """The stored run (without ``_id``) and its metric parts, to resume it."""
+        run_id = public_run_id(run_id)
+        self.sync()
+        with self._lock, self._errors(f"loading run {run_id}"), self.file.locked():
+            tables = self.file.load()
+        runs = tables.get("runs", {})
+        key = self._find_key(runs, run_id)
+        if key not in runs:
+            raise SinkRejected(f"no run {run_id!r} in {self.describe()} to resume")
+        document = writer_shapes(runs[key])
+        document.pop("_id", None)
+        parts: dict[str, list[MetricPart]] = {}
+        with self._lock:
+            self._keys[run_id] = key
+            for metric_key, metric in tables.get("metrics", {}).items():
+                if metric.get("run_id") == run_id:
+                    seed = {"run_id": run_id, "name": metric["name"]}
+                    self._seeds[metric["_id"]] = seed
+                    self._part_keys[metric["_id"]] = metric_key
+                    part = MetricPart(seed, metric["_id"], len(metric["steps"]))
+                    parts[metric["name"]] = [part]
+        return document, parts
+
     def close(self) -> None:
         """Write what is pending and close the cached file."""
         self.sync()
@@ -252,9 +242,20 @@ class TinyDbDocumentStore(DocumentStore):
             with self._errors("writing metadata.json"), self.file.locked():
                 self._write(self.file.load())
 
+    def _wait(self) -> float:
+        return max(self.write_interval, _COST_FACTOR * self._write_seconds)
+
     def _due(self) -> bool:
-        wait = max(self.write_interval, _COST_FACTOR * self._write_seconds)
-        return time.monotonic() - self._last_write >= wait
+        return time.monotonic() - self._last_write >= self._wait()
+
+    def _lease_runs_out(self, run_id: Any, fields: dict[str, Any]) -> bool:
+        """Whether the lease in the file must be renewed now so readers never see a live run
+        as DEAD: none written yet, or less than half the new lease's window left on it."""
+        lease, beat = fields.get("lease_until"), fields.get("heartbeat")
+        if lease is None or beat is None:
+            return False
+        written = self._written_leases.get(run_id)
+        return written is None or written - beat <= (lease - beat) / 2
 
     def _write(self, tables: Tables) -> None:
         """Apply what is pending to ``tables`` (the file's cache) and replace the file."""
@@ -263,6 +264,8 @@ class TinyDbDocumentStore(DocumentStore):
         self._apply_points(tables.setdefault("metrics", {}))
         self._apply_files(tables.setdefault("files", {}))
         self.file.write(tables)  # on failure it drops the changed cache; pending stays
+        self._written_leases.update(self._pending_leases)
+        self._pending_leases = {}
         self._fields, self._points, self._files = {}, {}, []
         self._last_write = time.monotonic()
         self._write_seconds = self._last_write - began
@@ -325,23 +328,3 @@ class TinyDbDocumentStore(DocumentStore):
         same = (entry["filename"], entry["file_id"])
         listed = [e for e, _ in self._files] + list(self.file.load().get("files", {}).values())
         return any((e["filename"], e["file_id"]) == same for e in listed)
-
-    def _encode_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
-        """Tag the values and give the file lists Sacred's shapes."""
-        encoded = encode(fields)
-        experiment = encoded.get("experiment")
-        if isinstance(experiment, dict) and "sources" in experiment:
-            experiment["sources"] = [
-                [path, file_id, file_ref(file_id) if file_id else None]
-                for path, file_id, *_ in experiment["sources"]
-            ]
-        if "resources" in encoded:
-            encoded["resources"] = [
-                [path, md5, file_ref(md5)] for path, md5, *_ in encoded["resources"]
-            ]
-        if "artifacts" in encoded:
-            encoded["artifacts"] = [
-                [a["name"], a["name"], a["file_id"], file_ref(a["file_id"])]
-                for a in encoded["artifacts"]
-            ]
-        return encoded

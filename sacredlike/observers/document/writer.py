@@ -50,7 +50,7 @@ from ...dependencies import file_md5, present_source
 from ...errors import SinkError, SinkRejected
 from ...record import RunRecord
 from ...serialize import flatten
-from ..base import RunObserver
+from ..base import StoringObserver
 from ..retry import RetryPolicy
 from .store import DocumentStore, MetricPart
 
@@ -81,7 +81,7 @@ class _Artifact:
     content_type: str | None
 
 
-class DocumentObserver(RunObserver):
+class DocumentObserver(StoringObserver):
     """Stores each run as a document in a :class:`DocumentStore` (see the module layout).
 
     Attributes:
@@ -131,6 +131,10 @@ class DocumentObserver(RunObserver):
         self._state_lock = threading.RLock()
         self._flush_lock = threading.Lock()
         self._new_run()
+
+    def destination(self) -> tuple:
+        """The store and its runs collection."""
+        return ("document", self.store.describe(), self.store.runs_name)
 
     def _new_run(self) -> None:
         """Forget everything about the previous run: one observer may record many runs."""

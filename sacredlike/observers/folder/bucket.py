@@ -49,7 +49,8 @@ class BucketObserver(FolderObserver):
     Args:
         store: the bucket store (its prefix is the base directory).
         resource_dir / source_dir: keys inside the bucket, under the base directory
-            (default ``<basedir>/_resources`` and ``<basedir>/_sources``).
+            (default ``<basedir>/_resources`` and ``<basedir>/_sources``); run.json names a
+            resource by its key in the bucket, as Sacred does.
         priority / copy_artifacts / copy_sources: see :class:`FolderObserver`.
     """
 
@@ -70,6 +71,7 @@ class BucketObserver(FolderObserver):
             store,
             resource_dir=relative_folder(store.prefix, resource_dir, "_resources"),
             source_dir=relative_folder(store.prefix, source_dir, "_sources"),
+            resource_path=resource_dir or f"{store.prefix}/_resources".lstrip("/"),
             priority=priority,
             copy_artifacts=copy_artifacts,
             copy_sources=copy_sources,

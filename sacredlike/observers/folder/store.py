@@ -53,6 +53,10 @@ class BlobStore(abc.ABC):
     def exists(self, key: str) -> bool:
         """Whether ``key`` holds content."""
 
+    def holds_local(self, path: str) -> bool:
+        """Whether the local file ``path`` already lies inside this store (default: no)."""
+        return False
+
     def flush(self) -> None:
         """Make every key whole before the run's final record is written.
 

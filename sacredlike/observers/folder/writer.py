@@ -37,7 +37,7 @@ from ...dependencies import file_md5, present_source
 from ...errors import SinkRejected
 from ...record import RunRecord
 from ...serialize import dumps
-from ..base import RunObserver
+from ..base import StoringObserver
 from .store import BlobStore
 
 _MAX_ID_ATTEMPTS = 1000
@@ -122,14 +122,18 @@ class _MetricsJsonBuilder:
             self._scratch = None
 
 
-class FolderObserver(RunObserver):
+class FolderObserver(StoringObserver):
     """Stores each run as a folder of files in a :class:`BlobStore`.
 
     Args:
         store: where the folders go.
         resource_dir / source_dir: folder names for deduplicated resources and sources.
+        resource_path: the resource folder as run.json names it in ``resources`` (Sacred
+            writes ``<basedir>/_resources/<stem>_<md5><ext>``); default ``resource_dir``.
         priority: observer priority (default 20).
-        copy_artifacts: copy artifact files into the run folder (False: record names only).
+        copy_artifacts: False keeps a resource that is already inside the store where it is
+            (run.json lists its own path) instead of copying it to ``resource_dir``, as in
+            Sacred. Artifacts are copied either way.
         copy_sources: copy source files into ``source_dir`` (False: record original paths).
     """
 
@@ -139,6 +143,7 @@ class FolderObserver(RunObserver):
         *,
         resource_dir: str = "_resources",
         source_dir: str = "_sources",
+        resource_path: str | None = None,
         priority: int = 20,
         copy_artifacts: bool = True,
         copy_sources: bool = True,
@@ -146,12 +151,17 @@ class FolderObserver(RunObserver):
         self.store = store
         self.resource_dir = resource_dir.strip("/")
         self.source_dir = source_dir.strip("/")
+        self.resource_path = self.resource_dir if resource_path is None else resource_path
         self.priority = priority
         self.copy_artifacts = copy_artifacts
         self.copy_sources = copy_sources
         self.record = RunRecord()
         self._metrics = _MetricsJsonBuilder()
         self._run_json_written = 0.0
+
+    def destination(self) -> tuple:
+        """The folder of runs (a local directory or a bucket prefix)."""
+        return ("folder", self.store.location)
 
     @property
     def run_id(self) -> Any:
@@ -173,8 +183,8 @@ class FolderObserver(RunObserver):
         )
 
     def started_event(self, ex_info, command, host_info, start_time, config, meta_info, _id):
-        """Create the run folder with status RUNNING."""
-        return self._open(
+        """Create the run folder with status RUNNING and an empty cout.txt (as Sacred does)."""
+        run_id = self._open(
             self._new_record().started,
             _id,
             ex_info,
@@ -184,6 +194,8 @@ class FolderObserver(RunObserver):
             config,
             meta_info,
         )
+        self.store.put(f"{run_id}/cout.txt", b"")
+        return run_id
 
     def _new_record(self) -> RunRecord:
         """Start a fresh record (and metrics file builder) for a new run."""
@@ -338,15 +350,23 @@ class FolderObserver(RunObserver):
         """Copy the artifact into the run folder and list it in run.json."""
         if name in RESERVED_NAMES:
             raise SinkRejected(f"artifact name {name!r} is reserved for the run's own records")
-        if self.copy_artifacts:
-            self.store.put_file(f"{self.record.run_id}/{name}", filename, content_type)
+        self.store.put_file(f"{self.record.run_id}/{name}", filename, content_type)
         self.record.add_artifact(name)
         self._write_changes()
 
     def resource_event(self, filename):
-        """Store the resource once per content and list it in run.json."""
-        stored = self._save_deduplicated(self.resource_dir, filename, file_md5(filename))
-        self.record.add_resource(filename, stored)
+        """Store the resource once per content and list ``[filename, stored path]`` in run.json.
+
+        The stored path is ``resource_path/<stem>_<md5><ext>``, or ``filename`` itself for a
+        file already inside the store when ``copy_artifacts`` is False.
+        """
+        filename = str(filename)
+        if not self.copy_artifacts and self.store.holds_local(filename):
+            self.record.add_resource(filename, filename)
+        else:
+            key = self._save_deduplicated(self.resource_dir, filename, file_md5(filename))
+            stored = os.path.join(self.resource_path, PurePosixPath(key).name)
+            self.record.add_resource(filename, stored)
         self._write_changes()
 
     # -- end -------------------------------------------------------------------------------

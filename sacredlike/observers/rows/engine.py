@@ -12,7 +12,6 @@ or :class:`~sacredlike.errors.SinkRejected` (the data or statement was refused);
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +21,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.pool import StaticPool
 
 from ...errors import MissingExtra, ObserverError, SinkError, SinkRejected, SinkUnavailable
+from ...redaction import redact_credentials
 from .schema import MYSQL_DIALECTS
 
 _DEFAULT_DRIVERS = {
@@ -33,11 +33,6 @@ _DEFAULT_DRIVERS = {
 _LOCK_NAME = "sacredlike"
 LOCK_TIMEOUT = 60
 """Seconds to wait for the database-wide lock before giving up (MariaDB)."""
-
-
-def mask(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (works on malformed URLs too)."""
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 def masked_url(engine: sa.Engine) -> str:
@@ -55,8 +50,8 @@ def parse_url(url: str) -> sa.URL:
         parsed = sa.make_url(url)
     except (exc.ArgumentError, ValueError) as error:
         raise ObserverError(
-            f"not a database URL: {mask(str(url))!r}; expected e.g. sqlite:///runs.db, "
-            "postgresql://user@host/db or mysql://user@host/db"
+            f"not a database URL: {redact_credentials(str(url))!r}; expected e.g. "
+            "sqlite:///runs.db, postgresql://user@host/db or mysql://user@host/db"
         ) from error
     default = _DEFAULT_DRIVERS.get(parsed.drivername)
     if default is not None:
@@ -75,7 +70,7 @@ def open_engine(url: str, echo: bool = False) -> sa.Engine:
         SinkUnavailable: the database refuses the connection.
     """
     parsed = parse_url(url)
-    shown = mask(str(url))
+    shown = redact_credentials(str(url))
     options: dict[str, Any] = {
         "echo": echo,
         "pool_pre_ping": True,
@@ -132,14 +127,31 @@ def translate(error: exc.DBAPIError, shown_url: str, what: str) -> SinkError:
     cause = error.orig if error.orig is not None else error
     lines = str(cause).strip().splitlines()
     reason = lines[0] if lines else type(cause).__name__
-    if error.connection_invalidated or isinstance(
-        error, (exc.OperationalError, exc.InterfaceError)
+    if error.connection_invalidated or (
+        isinstance(error, (exc.OperationalError, exc.InterfaceError)) and not _mysql_refusal(cause)
     ):
         return SinkUnavailable(
             f"SQL store {shown_url}: could not {what}: {reason} "
             "(is the database server running and the URL right?)"
         )
     return SinkRejected(f"SQL store {shown_url}: could not {what}: {reason}")
+
+
+_MYSQL_TRANSIENT = frozenset(
+    {1040, 1044, 1045, 1053, 1152, 1153, 1158, 1159, 1160, 1161, 1205, 1213, 1317, 1927}
+)
+"""MariaDB/MySQL server error codes that are connection or lock trouble (retrying may help);
+its other ``OperationalError`` s outside 2000-2999 (client errors) are refusals, e.g. 4025 (a CHECK
+constraint) or 1301 (a result larger than ``max_allowed_packet``)."""
+
+
+def _mysql_refusal(cause: BaseException) -> bool:
+    """Whether a driver error is a MariaDB/MySQL server refusing the statement."""
+    if not type(cause).__module__.startswith("pymysql") or not cause.args:
+        return False
+    code = cause.args[0]
+    client_error = isinstance(code, int) and 2000 <= code < 3000
+    return isinstance(code, int) and not client_error and code not in _MYSQL_TRANSIENT
 
 
 @contextmanager

@@ -15,15 +15,17 @@ store's retry and translation see the same exceptions whatever the path.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc
 
-from ...serialize import number
+from ...errors import SinkUnavailable
+from ...metric_values import EXACT_INT, STEP_MAX, STEP_MIN, check_step, check_value, point_problem
 from . import schema as tables
+from .engine import masked_url, translate
 from .schema import nonfinite_text
 
 COLUMNS = ("run_id", "name", "step", "value", "nonfinite", "timestamp")
@@ -33,21 +35,64 @@ STATEMENT_BYTES = 1_000_000
 
 
 def metric_rows(
-    run_id: str, metrics_by_name: Mapping[str, Mapping[str, Any]]
-) -> Iterable[tuple[Any, ...]]:
+    run_id: str, metrics_by_name: Mapping[str, Mapping[str, Any]], refused: list[str]
+) -> Iterator[tuple[Any, ...]]:
     """Rows ``(run_id, name, step, value, nonfinite, timestamp)`` for the metrics table.
 
+    Points that break :mod:`sacredlike.metric_values`' rule (they reach a sink only by
+    calling ``log_metrics`` directly) are left out, with the reason appended to ``refused``.
     Timestamps are stored as naive UTC; an aware one is converted.
     """
     for name, series in metrics_by_name.items():
-        values = [number(value) for value in series["values"]]
-        for step, value, stamp in zip(series["steps"], values, series["timestamps"], strict=True):
+        name_problem = point_problem(name, 0, 0.0)
+        for step, value, stamp in zip(
+            series["steps"], series["values"], series["timestamps"], strict=True
+        ):
+            if name_problem or not _plain(step, value):
+                problem = name_problem or point_problem(name, step, value)
+                if problem:
+                    refused.append(problem)
+                    continue
+                step, value = check_step(name, step), float(check_value(name, value))
             if stamp is not None and stamp.tzinfo is not None:
                 stamp = stamp.astimezone(_dt.timezone.utc).replace(tzinfo=None)
             if value - value == 0:  # finite: NaN - NaN and inf - inf are NaN
-                yield (run_id, name, int(step), value, None, stamp)
+                yield (run_id, name, step, value, None, stamp)
             else:
-                yield (run_id, name, int(step), None, nonfinite_text(value), stamp)
+                yield (run_id, name, step, None, nonfinite_text(value), stamp)
+
+
+def _plain(step: Any, value: Any) -> bool:
+    """Whether a point is already in its stored form (the fast path of every point)."""
+    return (
+        type(step) is int
+        and STEP_MIN <= step <= STEP_MAX
+        and (type(value) is float or (type(value) is int and -EXACT_INT <= value <= EXACT_INT))
+    )
+
+
+def insert_isolating(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> list[str]:
+    """Insert ``rows`` like :func:`insert_metrics`, leaving out those the database refuses.
+
+    The batch is tried whole inside a savepoint; if the database refuses it, each half is
+    tried in turn, down to single rows, so one bad row costs about ``log2(len(rows))``
+    attempts and no good row is lost. Connection trouble is raised, not isolated.
+
+    Returns:
+        One reason per row left out.
+    """
+    try:
+        with conn.begin_nested():
+            insert_metrics(conn, rows)
+    except exc.DBAPIError as error:
+        failure = translate(error, masked_url(conn.engine), "insert metrics")
+        if isinstance(failure, SinkUnavailable):
+            raise
+        if len(rows) == 1:
+            return [str(failure)]
+        half = len(rows) // 2
+        return insert_isolating(conn, rows[:half]) + insert_isolating(conn, rows[half:])
+    return []
 
 
 def insert_metrics(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:

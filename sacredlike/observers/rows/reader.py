@@ -11,6 +11,7 @@ config filter is re-checked in Python with :meth:`RunQuery.matches`.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -20,10 +21,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from ...errors import RunNotFound
+from ...text_escape import unescape_json
 from ..base import Finding, MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
 from . import schema as tables
 from .check import check_rows
-from .engine import masked_url, open_engine, translated
+from .engine import masked_url, open_engine, parse_url, translated
+from .writer import OUTPUT_COPY, OUTPUT_NOTE
 
 _LISTED = (
     tables.run.c.id,
@@ -71,7 +74,12 @@ class RowsReader(RunReader):
         Raises:
             ObserverError: malformed URL. MissingExtra: driver not installed.
             SinkUnavailable: the database refuses the connection.
+            FileNotFoundError: no SQLite file at the URL's path (reading never creates one).
         """
+        parsed = parse_url(url)
+        path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+        if path not in (None, "", ":memory:") and not os.path.isfile(path):
+            raise FileNotFoundError(f"no SQLite database at {path!r}")
         return cls(open_engine(url))
 
     def close(self) -> None:
@@ -139,6 +147,9 @@ class RowsReader(RunReader):
         with self._connect(f"read run {run_id!r}") as conn:
             stored = _stored_run(self._run_row(conn, run_id, statement))
             _attach_artifacts(conn, [stored])
+        if (stored.captured_out or "").startswith("[") and OUTPUT_NOTE in stored.captured_out:
+            copy = self.get_artifact(run_id, OUTPUT_COPY)
+            stored.captured_out = copy.decode("utf-8", "surrogatepass")
         return stored
 
     def _run_row(self, conn: sa.Connection, run_id: Any, statement: sa.Select = _RUN_KEY) -> sa.Row:
@@ -225,24 +236,25 @@ def _runs_select(columns: Iterable[Any]) -> sa.Select:
 
 def _stored_run(row: Any) -> StoredRun:
     mapping: Mapping[str, Any] = row._mapping
-    trace = mapping["fail_trace"]
+    trace = unescape_json(mapping["fail_trace"])
+    output = mapping.get("captured_out")
     return StoredRun(
         id=public_run_id(mapping["run_id"]),
-        experiment_name=mapping["name"],
+        experiment_name=unescape_json(mapping["name"]),
         status=mapping["status"],
-        command=mapping["command"],
-        config=mapping["config"] or {},
-        info=mapping["info"] or {},
-        result=mapping["result"],
+        command=unescape_json(mapping["command"]),
+        config=unescape_json(mapping["config"] or {}),
+        info=unescape_json(mapping["info"] or {}),
+        result=unescape_json(mapping["result"]),
         start_time=mapping["start_time"],
         stop_time=mapping["stop_time"],
         heartbeat=mapping["heartbeat"],
         queue_time=mapping["queue_time"],
-        host=mapping["host_info"] or {},
-        meta=mapping["meta"] or {},
-        experiment=mapping["ex_info"] or {},
+        host=unescape_json(mapping["host_info"] or {}),
+        meta=unescape_json(mapping["meta"] or {}),
+        experiment=unescape_json(mapping["ex_info"] or {}),
         fail_trace=trace.splitlines(keepends=True) if trace is not None else None,
-        captured_out=mapping.get("captured_out"),
+        captured_out=unescape_json(output),
         lease_until=mapping["lease_until"],
     )
 
@@ -258,7 +270,8 @@ def _attach_artifacts(conn: sa.Connection, runs: list[StoredRun]) -> None:
         .order_by(a.c.artifact_id)
     )
     for run_id, filename in conn.execute(statement):
-        by_id[run_id].artifacts.append(filename)
+        if filename != OUTPUT_COPY:  # the whole output, read back as captured_out
+            by_id[run_id].artifacts.append(filename)
 
 
 def _config_test(dialect: str, dotted_key: str, value: Any) -> Any:

@@ -33,6 +33,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 
+from ...text_escape import escape
+
 SCHEMA_VERSION = 2
 """The version of the tables this code writes; stored in ``sacredlike_schema``."""
 
@@ -235,20 +237,23 @@ schema_table = sa.Table(
 )
 
 
-def json_safe(value: Any) -> Any:
+def json_safe(value: Any, nul: bool = False) -> Any:
     """``value`` (flattened data) made storable in every JSON column.
 
     Datetimes become ISO strings; NaN and infinities become ``"nan"``, ``"inf"``,
-    ``"-inf"`` (PostgreSQL's JSONB and MariaDB's JSON check reject bare ``NaN``).
+    ``"-inf"`` (PostgreSQL's JSONB and MariaDB's JSON check reject bare ``NaN``); strings and
+    keys are escaped by :func:`~sacredlike.text_escape.escape` (NUL too when ``nul``: PostgreSQL).
     """
+    if isinstance(value, str):
+        return escape(value, nul)
     if isinstance(value, float) and not math.isfinite(value):
         return nonfinite_text(value)
     if isinstance(value, _dt.datetime):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
+        return {escape(k, nul): json_safe(v, nul) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
+        return [json_safe(v, nul) for v in value]
     return value
 
 

@@ -10,23 +10,27 @@ its next event. Table layout: :mod:`sacredlike.observers.rows.schema`.
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from contextlib import nullcontext
+from typing import Any, BinaryIO, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import exc
 
 from ...dependencies import file_md5, present_source
 from ...errors import SinkRejected, SinkUnavailable
+from ...text_escape import escape
 from ..base import canonical_int
 from . import schema as tables
 from .engine import exclusive, masked_url, translate
-from .metrics import insert_metrics, metric_rows
+from .metrics import insert_isolating, metric_rows
 from .schema import json_safe
+from .writer import OUTPUT_COPY
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +54,30 @@ class RowStore:
     """The database side of one SQL observer.
 
     Args:
-        engine: a SQLAlchemy engine (see :func:`~._rows_engine.open_engine`).
+        engine: a SQLAlchemy engine (see :func:`~.engine.open_engine`).
     """
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self.shown_url = masked_url(engine)
+        self.nul = engine.dialect.name == "postgresql"  # refuses NUL in text and JSON
+        self._output_limit: int | None = None
+
+    @property
+    def output_limit(self) -> int:
+        """Most characters of captured output the ``captured_out`` column takes on this server.
+
+        MariaDB/MySQL: a quarter of ``@@max_allowed_packet`` (``CONCAT``'s result and each
+        statement must fit one packet, at up to 4 bytes a character); PostgreSQL: a quarter
+        of its 1 GB field limit; SQLite: a quarter of its default 10**9-byte string limit.
+        """
+        if self._output_limit is None:
+            limit = 10**9 if self.engine.dialect.name == "sqlite" else 1 << 30
+            if self.engine.dialect.name in tables.MYSQL_DIALECTS:
+                query = sa.text("SELECT @@max_allowed_packet")
+                limit = int(self.transaction("read max_allowed_packet", lambda c: c.scalar(query)))
+            self._output_limit = (limit - (1 << 16)) // 4
+        return self._output_limit
 
     # -- transactions -------------------------------------------------------------------
     def transaction(
@@ -124,9 +146,9 @@ class RowStore:
         """
 
         def work(conn: sa.Connection) -> int:
-            values = run_values(fields)
-            values["experiment_id"] = _experiment_id(conn, fields.get("experiment") or {})
-            values["host_id"] = _host_id(conn, fields.get("host") or {})
+            values = run_values(fields, self.nul)
+            values["experiment_id"] = _experiment_id(conn, fields.get("experiment") or {}, self.nul)
+            values["host_id"] = _host_id(conn, fields.get("host") or {}, self.nul)
             numeric = canonical_int(preset_id)
             if preset_id is not None:
                 values["run_id"] = str(preset_id)
@@ -155,12 +177,11 @@ class RowStore:
             fields: changed :class:`~sacredlike.record.RunRecord` fields.
             output: an :class:`~sacredlike.record.OutputDelta` or None.
         """
-        values = run_values(fields)
+        values = run_values(fields, self.nul)
         if output is not None:
             column = tables.run.c.captured_out
-            values["captured_out"] = (
-                output.text if output.rewrite else sa.func.coalesce(column, "") + output.text
-            )
+            text = escape(output.text, self.nul)
+            values["captured_out"] = text if output.rewrite else sa.func.coalesce(column, "") + text
         if not values:
             return
         statement = sa.update(tables.run).where(tables.run.c.id == key).values(values)
@@ -186,21 +207,38 @@ class RowStore:
 
     # -- metrics ------------------------------------------------------------------------
     def add_metrics(self, run_id: str, metrics_by_name: Mapping[str, Mapping[str, Any]]) -> None:
-        """Insert every point of ``metrics_by_name`` in one bulk transaction."""
-        rows = list(metric_rows(run_id, metrics_by_name))
+        """Insert every storable point of ``metrics_by_name`` in one bulk transaction.
+
+        Points the rule of :mod:`sacredlike.metric_values` or the database refuses are left
+        out and reported in one WARNING (their count and the first reason); the others are
+        stored, so one bad point never costs the good ones.
+        """
+        refused: list[str] = []
+        rows = list(metric_rows(run_id, metrics_by_name, refused))
         if rows:
-            self.transaction("insert metrics", lambda conn: insert_metrics(conn, rows))
+            refused += self.transaction("insert metrics", lambda conn: insert_isolating(conn, rows))
+        if refused:
+            logger.warning(
+                "SQL store %s: %d metric point(s) of run %s refused and not stored: %s",
+                self.shown_url,
+                len(refused),
+                run_id,
+                refused[0],
+            )
 
     # -- files --------------------------------------------------------------------------
     def add_artifact(
         self,
         run_id: str,
         name: str,
-        path: str,
+        path: str | BinaryIO,
         metadata: Any = None,
         content_type: str | None = None,
     ) -> None:
-        """Store the file at ``path`` as artifact ``name`` of the run (replacing a same name)."""
+        """Store the file at ``path`` (or a binary stream) as artifact ``name`` of the run.
+
+        An artifact of the same name is replaced.
+        """
         owner = tables.artifact
 
         def work(conn: sa.Connection) -> None:
@@ -216,13 +254,21 @@ class RowStore:
                 "run_id": run_id,
                 "filename": name,
                 "content_type": content_type,
-                "meta": json_safe(metadata),
+                "meta": json_safe(metadata, self.nul),
             }
             key = conn.execute(sa.insert(owner).values(values)).inserted_primary_key[0]
-            stored = _store_file(conn, tables.artifact_chunk, key, path)
+            if not isinstance(path, str):
+                path.seek(0)  # a retried transaction reads the stream again
+            with open(path, "rb") if isinstance(path, str) else nullcontext(path) as handle:
+                stored = _store_file(conn, tables.artifact_chunk, key, handle)
             conn.execute(sa.update(owner).where(owner.c.artifact_id == key).values(stored))
 
         self.transaction(f"store artifact {name!r}", work)
+
+    def add_output_copy(self, run_id: str, text: str) -> None:
+        """Store the whole captured output as the run's :data:`OUTPUT_COPY` artifact."""
+        data = io.BytesIO(text.encode("utf-8", "surrogatepass"))
+        self.add_artifact(run_id, OUTPUT_COPY, data, content_type="text/plain")
 
     def add_resource(self, run_id: str, path: str) -> None:
         """Link the file at ``path`` to the run as a resource, storing it once per content."""
@@ -237,7 +283,8 @@ class RowStore:
             if key is None:
                 added = sa.insert(owner).values(filename=path, md5sum=md5)
                 key = conn.execute(added).inserted_primary_key[0]
-                stored = _store_file(conn, tables.resource_chunk, key, path)
+                with open(path, "rb") as handle:
+                    stored = _store_file(conn, tables.resource_chunk, key, handle)
                 stored.pop("md5sum")
                 conn.execute(sa.update(owner).where(owner.c.resource_id == key).values(stored))
             link = tables.runs_resources
@@ -251,26 +298,37 @@ class RowStore:
 
 
 # -- values ------------------------------------------------------------------------------
-def run_values(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``run`` columns for RunRecord ``fields`` (experiment, host and files go elsewhere)."""
-    values = {key: fields[key] for key in _DIRECT if key in fields}
-    values.update((key, json_safe(fields[key])) for key in _JSON_FIELDS if key in fields)
+def run_values(fields: Mapping[str, Any], nul: bool = False) -> dict[str, Any]:
+    """The ``run`` columns for RunRecord ``fields`` (experiment, host and files go elsewhere).
+
+    Text is escaped by :func:`~sacredlike.text_escape.escape` (NUL too when ``nul``).
+    """
+    values = {key: _text(fields[key], nul) for key in _DIRECT if key in fields}
+    values.update((key, json_safe(fields[key], nul)) for key in _JSON_FIELDS if key in fields)
     if "fail_trace" in fields:
         trace = fields["fail_trace"]
-        values["fail_trace"] = None if trace is None else "".join(trace)
+        values["fail_trace"] = None if trace is None else escape("".join(trace), nul)
     if "meta" in fields:
         meta = fields["meta"] or {}
         priority = meta.get("priority")
+        comment = meta.get("comment")
         values.update(
-            meta=json_safe(meta),
-            comment=meta.get("comment"),
+            meta=json_safe(meta, nul),
+            comment=_text(comment, nul) if isinstance(comment, str) else None,
             priority=float(priority) if isinstance(priority, (int, float)) else None,
         )
     return values
 
 
-def _store_file(conn: sa.Connection, chunks: sa.Table, key: int, path: str) -> dict[str, Any]:
-    """Store a file's bytes for owner ``key``: inline if small, else chunk by chunk.
+def _text(value: Any, nul: bool) -> Any:
+    """``value`` escaped (:func:`~sacredlike.text_escape.escape`) if it is a string."""
+    return escape(value, nul) if isinstance(value, str) else value
+
+
+def _store_file(
+    conn: sa.Connection, chunks: sa.Table, key: int, handle: BinaryIO
+) -> dict[str, Any]:
+    """Store the bytes of an open file for owner ``key``: inline if small, else chunk by chunk.
 
     At most three chunks are in memory at a time, whatever the file's size.
 
@@ -278,18 +336,17 @@ def _store_file(conn: sa.Connection, chunks: sa.Table, key: int, path: str) -> d
         The owner columns to set: ``content`` (None when chunked), ``size`` and ``md5sum``.
     """
     owner_column = next(iter(chunks.primary_key.columns)).name
-    with open(path, "rb") as handle:
-        blocks = iter(lambda: handle.read(tables.CHUNK_SIZE), b"")
-        first, second = next(blocks, b""), next(blocks, b"")
-        if not second:
-            md5 = hashlib.md5(first).hexdigest()
-            return {"content": first, "size": len(first), "md5sum": md5}
-        digest, size = hashlib.md5(), 0
-        for seq, block in enumerate(itertools.chain((first, second), blocks)):
-            digest.update(block)
-            size += len(block)
-            row = {owner_column: key, "seq": seq, "data": block}
-            conn.execute(sa.insert(chunks).values(row))
+    blocks = iter(lambda: handle.read(tables.CHUNK_SIZE), b"")
+    first, second = next(blocks, b""), next(blocks, b"")
+    if not second:
+        md5 = hashlib.md5(first).hexdigest()
+        return {"content": first, "size": len(first), "md5sum": md5}
+    digest, size = hashlib.md5(), 0
+    for seq, block in enumerate(itertools.chain((first, second), blocks)):
+        digest.update(block)
+        size += len(block)
+        row = {owner_column: key, "seq": seq, "data": block}
+        conn.execute(sa.insert(chunks).values(row))
     return {"content": None, "size": size, "md5sum": digest.hexdigest()}
 
 
@@ -321,16 +378,16 @@ def _get_or_create(
     return inserted.inserted_primary_key[0], True
 
 
-def _experiment_id(conn: sa.Connection, ex_info: Mapping[str, Any]) -> int:
+def _experiment_id(conn: sa.Connection, ex_info: Mapping[str, Any], nul: bool) -> int:
     key = {"md5sum": _digest(ex_info)}
     experiment_id, created = _get_or_create(
         conn,
         tables.experiment,
         key,
         lambda: {
-            "name": ex_info.get("name"),
-            "base_dir": ex_info.get("base_dir"),
-            "ex_info": json_safe(dict(ex_info)),
+            "name": json_safe(ex_info.get("name"), nul),
+            "base_dir": json_safe(ex_info.get("base_dir"), nul),
+            "ex_info": json_safe(dict(ex_info), nul),
         },
     )
     if created:
@@ -376,7 +433,7 @@ def _read_source(base_dir: str, filename: str) -> str | None:
         return handle.read()
 
 
-def _host_id(conn: sa.Connection, host_info: Mapping[str, Any]) -> int:
+def _host_id(conn: sa.Connection, host_info: Mapping[str, Any], nul: bool) -> int:
     system = host_info.get("os")
     if isinstance(system, (list, tuple)) and len(system) == 2:
         os_name, os_info = system
@@ -392,7 +449,7 @@ def _host_id(conn: sa.Connection, host_info: Mapping[str, Any]) -> int:
             "os": os_name,
             "os_info": os_info,
             "python_version": host_info.get("python_version"),
-            "host_info": json_safe(dict(host_info)),
+            "host_info": json_safe(dict(host_info), nul),
         },
     )
     return host_id

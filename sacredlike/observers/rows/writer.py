@@ -24,11 +24,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...record import RunRecord
-from ..base import RunObserver
+from ...record import OutputDelta, RunRecord
+from ..base import StoringObserver
+
+OUTPUT_COPY = "cout.txt"
+"""The artifact holding the whole captured output once it outgrows ``captured_out`` (a name
+user artifacts cannot take: it is reserved for the run's own records)."""
+OUTPUT_NOTE = f"earlier characters are in the artifact {OUTPUT_COPY}]"
+"""The end of the first line of ``captured_out`` when the whole output is in the copy."""
 
 
-class RowsObserver(RunObserver):
+class RowsObserver(StoringObserver):
     """Records runs as rows of a SQL database (SQLite, PostgreSQL, MariaDB/MySQL).
 
     Args:
@@ -49,11 +55,16 @@ class RowsObserver(RunObserver):
         self._record = RunRecord()
         self._key: int | None = None
         self._captured_out: str | None = None
+        self._output_copied = 0
 
     @property
     def engine(self) -> Any:
         """The SQLAlchemy engine the observer writes to."""
         return self.store.engine
+
+    def destination(self) -> tuple:
+        """The database (its URL, password hidden)."""
+        return ("rows", str(self.engine.url))
 
     # -- start ------------------------------------------------------------------------
     def queued_event(self, ex_info, command, host_info, queue_time, config, meta_info, _id):
@@ -85,6 +96,7 @@ class RowsObserver(RunObserver):
 
     def _insert(self, preset_id: Any) -> Any:
         self._captured_out = None
+        self._output_copied = 0
         changes = self._record.changes()
         self._key = self.store.add_run(changes, preset_id)
         self._record.run_id = self._key if preset_id is None else preset_id
@@ -114,9 +126,26 @@ class RowsObserver(RunObserver):
         self._flush()
 
     def _flush(self) -> None:
-        """Write whatever the record holds that the database does not, in one transaction."""
+        """Write whatever the record holds that the database does not, in one transaction.
+
+        Output longer than the server's ``captured_out`` limit goes to the ``cout.txt``
+        artifact whole, when it has doubled since the last copy and at the end (so bytes
+        written stay linear); the column then holds a note and the latest part.
+        """
         changes = self._record.changes()
-        delta = self._record.output.delta(self._captured_out)
+        text = self._captured_out or ""
+        limit = self.store.output_limit
+        if len(text) <= limit:
+            delta = self._record.output.delta(text)
+        else:
+            delta = None
+            final = self._record.fields.get("stop_time") is not None
+            if len(text) >= 2 * self._output_copied or (final and len(text) > self._output_copied):
+                self.store.add_output_copy(self._run_key, text)
+                self._output_copied = len(text)
+                head = len(text) - limit // 2
+                note = f"[{head} {OUTPUT_NOTE}\n"
+                delta = OutputDelta(note + text[head:], rewrite=True)
         self.store.update_run(self._key, changes, delta)
         self._record.mark_stored(changes)
         self._record.output.mark_stored()
