@@ -1,7 +1,7 @@
 """Fixtures of the fault suite: every sink with its real server, a way to take it away,
 real experiment processes, and the table of what each fault did (``SACREDLIKE_FAULT_TABLE``).
 
-``sink`` is parametrised over the contract suite's backends plus TinyDB. A sink's
+``sink`` is parametrised over the contract suite's backends. A sink's
 ``cut``/``restore`` take its server away and bring it back: a loopback proxy for PostgreSQL,
 MariaDB, S3 (moto) and GCS (fake-gcs-server), a real stop and start of the SecantusDB process
 the suite started for Mongo; local sinks (files, SQLite, TinyDB) have none.
@@ -25,7 +25,7 @@ for _name in dir(_contract):
     if _name.startswith("backend_") or _name in _contract._FIXTURES:
         globals()[_name] = getattr(_contract, _name)
 
-SINKS = [*_contract.SINKS, "tinydb"]
+SINKS = _contract.SINKS
 SERVER_SINKS = ("postgresql", "mariadb", "mongo", "s3", "gcs")
 
 
@@ -60,17 +60,13 @@ def _server_sink(name: str, request: pytest.FixtureRequest) -> Iterator[FaultSin
 
 
 @pytest.fixture(params=SINKS)
-def sink(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FaultSink]:
+def sink(request: pytest.FixtureRequest) -> Iterator[FaultSink]:
     """A fresh store of each sink in turn, with its outage switch where it has a server."""
     name = request.param
     if name in SERVER_SINKS:
         yield from _server_sink(name, request)
         return
-    if name == "tinydb":
-        pytest.importorskip("tinydb")
-        url = f"tinydb://{tmp_path / 'runs_db'}"
-    else:
-        url = request.getfixturevalue(f"backend_{name}").url
+    url = request.getfixturevalue(f"backend_{name}").url
     yield FaultSink(name, url, url, {})
 
 
