@@ -10,6 +10,7 @@ from ..base import Finding, MetricSeries, RunQuery, RunReader, StoredRun, public
 from .mongo_check import check_mongo
 from .mongo_location import collection_names, parse_target
 from .mongo_store import SINK, driver_errors, escape_key, from_bson, open_client, to_bson
+from .store import stored_run
 
 
 class MongoReader(RunReader):
@@ -161,22 +162,4 @@ def _mongo_filter(query: RunQuery) -> dict[str, Any]:
 
 def _stored_run(doc: dict[str, Any]) -> StoredRun:
     doc = from_bson(doc)
-    return StoredRun(
-        id=doc["_id"],
-        experiment_name=(doc.get("experiment") or {}).get("name"),
-        status=doc.get("status") or "",
-        command=doc.get("command"),
-        config=doc.get("config") or {},
-        info=doc.get("info") or {},
-        result=doc.get("result"),
-        start_time=doc.get("start_time"),
-        stop_time=doc.get("stop_time"),
-        heartbeat=doc.get("heartbeat"),
-        queue_time=doc.get("queue_time"),
-        host=doc.get("host") or {},
-        meta=doc.get("meta") or {},
-        experiment=doc.get("experiment") or {},
-        fail_trace=doc.get("fail_trace"),
-        artifacts=[a["name"] for a in doc.get("artifacts", []) if isinstance(a, dict)],
-        lease_until=doc.get("lease_until"),
-    )
+    return stored_run(doc["_id"], doc)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ...errors import SinkRejected
+from ..base import StoredRun
 
 
 @dataclass
@@ -125,3 +126,27 @@ def _untag_datetime(obj: dict) -> Any:
     if set(obj) == {"$datetime"}:
         return _dt.datetime.fromisoformat(obj["$datetime"])
     return obj
+
+
+def stored_run(run_id: Any, doc: dict[str, Any]) -> StoredRun:
+    """A run document (Sacred's fields, values decoded by the store) as the readers' StoredRun."""
+    experiment = doc.get("experiment") or {}
+    return StoredRun(
+        id=run_id,
+        experiment_name=experiment.get("name"),
+        status=doc.get("status") or "",
+        command=doc.get("command"),
+        config=doc.get("config") or {},
+        info=doc.get("info") or {},
+        result=doc.get("result"),
+        start_time=doc.get("start_time"),
+        stop_time=doc.get("stop_time"),
+        heartbeat=doc.get("heartbeat"),
+        queue_time=doc.get("queue_time"),
+        host=doc.get("host") or {},
+        meta=doc.get("meta") or {},
+        experiment=experiment,
+        fail_trace=doc.get("fail_trace"),
+        artifacts=[a["name"] for a in doc.get("artifacts", []) if isinstance(a, dict)],
+        lease_until=doc.get("lease_until"),
+    )

@@ -17,6 +17,7 @@ from typing import IO, Any
 from ...errors import RunNotFound
 from ..base import MetricSeries, RunQuery, RunReader, StoredRun, canonical_int
 from .hash_files import HashFiles
+from .store import stored_run
 from .tinydb_codec import decode, writer_shapes
 from .tinydb_file import MetadataFile
 from .tinydb_store import SINK
@@ -214,26 +215,7 @@ class TinyDbReader(RunReader):
 
 
 def _stored_run(key: str, doc: dict[str, Any]) -> StoredRun:
-    experiment = doc.get("experiment") or {}
-    return StoredRun(
-        id=int(key),
-        experiment_name=experiment.get("name"),
-        status=doc.get("status") or "",
-        command=doc.get("command"),
-        config=doc.get("config") or {},
-        info=doc.get("info") or {},
-        result=doc.get("result"),
-        start_time=doc.get("start_time"),
-        stop_time=doc.get("stop_time"),
-        heartbeat=doc.get("heartbeat"),
-        queue_time=doc.get("queue_time"),
-        host=doc.get("host") or {},
-        meta=doc.get("meta") or {},
-        experiment=experiment,
-        fail_trace=doc.get("fail_trace"),
-        artifacts=[entry["name"] for entry in doc.get("artifacts", [])],
-        lease_until=doc.get("lease_until"),
-    )
+    return stored_run(int(key), doc)
 
 
 def _newest_first(run: StoredRun) -> tuple[float, int]:
