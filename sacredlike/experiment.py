@@ -38,6 +38,7 @@ from .errors import (
 from .experiment_info import check_clean, gather_experiment_info
 from .host_info import host_info
 from .ingredient import Ingredient, check_command
+from .output_capture import uncaptured_stderr
 from .printing import first_line, format_config, use_color
 from .redaction import redact_credentials
 from .run import Run
@@ -480,10 +481,28 @@ def _chain(summary: traceback.TracebackException) -> Iterator[traceback.Tracebac
         node = node.__cause__ or node.__context__
 
 
+class _ConsoleLogHandler(logging.StreamHandler):
+    """Writes log lines to stderr; those about observers go past the run's output capture.
+
+    A run's own log lines are part of what it printed, so a capture records them; an
+    observer failing is about the recording, not the run, and stays out of it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stderr = self.stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write ``record`` (called with the handler's lock held)."""
+        about_observers = record.name.startswith("sacredlike.observers")
+        self.stream = uncaptured_stderr() if about_observers else self._stderr
+        super().emit(record)
+
+
 def _ensure_log_handler() -> None:
     root = logging.getLogger()
     if not root.handlers:
-        handler = logging.StreamHandler()
+        handler = _ConsoleLogHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s - %(name)s - %(message)s"))
         root.addHandler(handler)
         root.setLevel(logging.INFO)

@@ -4,9 +4,13 @@ Modes:
 
 * ``"no"``: nothing is captured.
 * ``"sys"``: Python-level writes to ``sys.stdout`` / ``sys.stderr`` are copied.
-* ``"fd"``: file descriptors 1 and 2 are redirected into a pipe that a reader thread copies
-  to the original stdout and into the capture, so output of C code and subprocesses is
-  included.
+* ``"fd"``: file descriptors 1 and 2 are redirected into two pipes that a reader thread
+  copies to the original stdout and stderr and into the capture, so output of C code and
+  subprocesses is included.
+
+Either way the terminal keeps stdout and stderr apart (``2>err.log`` still gets stderr)
+while the record holds both in the order they were written. :func:`uncaptured_stderr` is
+the way around the capture for sacredlike's own messages about its observers.
 
 Text is appended to an ``io.StringIO`` (amortised growth, no quadratic re-copying);
 :meth:`OutputCapture.text` returns it whole. ``StringIO`` calls are single C calls, atomic
@@ -20,6 +24,7 @@ import contextlib
 import io
 import logging
 import os
+import select
 import sys
 import threading
 from typing import Any, TextIO
@@ -33,6 +38,12 @@ except ImportError:  # Windows
 
 CAPTURE_MODES = ("no", "sys", "fd")
 _log = logging.getLogger(__name__)
+_running: list[OutputCapture] = []  # started and not yet stopped, outermost first
+
+
+def uncaptured_stderr() -> TextIO:
+    """The terminal's stderr past every running capture (for messages not to be recorded)."""
+    return _running[0].uncaptured_stderr() if _running else sys.stderr
 
 
 class OutputCapture:
@@ -62,6 +73,17 @@ class OutputCapture:
     def size(self) -> int:
         """Number of characters captured so far (cheap: no copy)."""
         return self._buffer.tell()
+
+    def uncaptured_stderr(self) -> TextIO:
+        """A stream to the stderr this capture found, which it does not record."""
+        return sys.stderr
+
+    def _started(self) -> None:
+        _running.append(self)
+
+    def _stopped(self) -> None:
+        if self in _running:
+            _running.remove(self)
 
 
 class _TeeRaw(io.RawIOBase):
@@ -100,17 +122,6 @@ class _TeeRaw(io.RawIOBase):
         return self._original.fileno()
 
 
-class _OrderedFileIO(io.FileIO):
-    """A file descriptor stream that calls ``before_write`` before each write."""
-
-    before_write: Any = None
-
-    def write(self, data: Any) -> int:
-        if self.before_write is not None:
-            self.before_write()
-        return super().write(data)
-
-
 def _tee_stream(
     original: TextIO, capture: OutputCapture, *, line_buffering: bool
 ) -> tuple[TextIO, _TeeRaw]:
@@ -140,11 +151,17 @@ class SysCapture(OutputCapture):
         stderr, stderr_raw = _tee_stream(sys.stderr, self, line_buffering=True)
         stderr_raw.before_write = stdout.flush
         sys.stdout, sys.stderr = stdout, stderr
+        self._started()
 
     def stop(self) -> None:
         """Flush and put the original streams back."""
         self.flush()
         sys.stdout, sys.stderr = self._saved
+        self._stopped()
+
+    def uncaptured_stderr(self) -> TextIO:
+        """The ``sys.stderr`` replaced at start."""
+        return self._saved[1]
 
     def flush(self) -> None:
         """Flush both streams."""
@@ -152,79 +169,171 @@ class SysCapture(OutputCapture):
             stream.flush()
 
 
-class FdCapture(OutputCapture):
-    """Redirects file descriptors 1 and 2 into a pipe read by a background thread."""
+class _FdTeeRaw(io.RawIOBase):
+    """The bytes end of a Python-level stream under fd capture: one of the two terminals."""
 
-    join_timeout = 2.0  # a subprocess still holding the pipe must not hang the run's end
+    def __init__(self, capture: FdCapture, index: int, encoding: str) -> None:
+        super().__init__()
+        self._capture = capture
+        self._index = index
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self.before_write: Any = None  # called first (stderr flushes stdout: keeps order)
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self.before_write is not None:
+            self.before_write()
+        data = bytes(data)
+        self._capture.record(self._index, data, self._decoder.decode(data))
+        return len(data)
+
+    def isatty(self) -> bool:
+        return os.isatty(self._capture.terminals[self._index])
+
+    def fileno(self) -> int:
+        return self._index + 1
+
+
+class FdCapture(OutputCapture):
+    """Redirects file descriptors 1 and 2 into two pipes, so C code and subprocesses are seen.
+
+    What arrives on fd 1 goes on to the original stdout and what arrives on fd 2 to the
+    original stderr (``2>err.log`` keeps working); both are recorded, in one text. Writes
+    to ``sys.stdout`` / ``sys.stderr`` do not pass through the pipes: they are copied to
+    the original descriptors and recorded at once, after whatever the pipes hold by then,
+    so lines written by Python keep their exact order, and a subprocess that has exited
+    before the next ``print`` comes before it. Only output of two processes writing at the
+    same moment is ordered by when the reader thread saw it.
+    """
+
+    join_timeout = 2.0  # a subprocess still holding a pipe must not hang the run's end
+    drain_limit = 1 << 20  # most bytes taken from one pipe in one go
     _reader: threading.Thread | None = None
 
     def start(self) -> None:
-        """Redirect fds 1 and 2 and start the reader thread."""
+        """Redirect fds 1 and 2, replace the Python streams and start the reader thread."""
         _flush_std_streams()
-        self._saved_fds = (os.dup(1), os.dup(2))
+        self.terminals = (os.dup(1), os.dup(2))
         self._saved_streams = (sys.stdout, sys.stderr)
-        read_end, write_end = os.pipe()
-        _enlarge_pipe(write_end)
-        os.dup2(write_end, 1)
-        os.dup2(write_end, 2)
-        os.close(write_end)
         encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-        # Python-level writes go to the redirected fds too, even where sys.stdout was
-        # replaced (IDEs, pytest). Like Python's own streams, stdout is line-buffered only
-        # on a terminal (otherwise every print would be a system call); stderr always is,
-        # and flushes stdout before each write so lines keep their order.
-        stdout_buffering = 1 if self._saved_streams[0].isatty() else -1
-        stdout = open(  # noqa: SIM115
-            1, "w", encoding=encoding, closefd=False, buffering=stdout_buffering
+        self._lock = threading.RLock()  # a signal handler may print while a write holds it
+        self._pipes: list[int | None] = []
+        self._decoders = []
+        for fd in (1, 2):
+            read_end, write_end = os.pipe()
+            _enlarge_pipe(write_end)
+            os.set_blocking(read_end, False)
+            os.dup2(write_end, fd)
+            os.close(write_end)
+            self._pipes.append(read_end)
+            self._decoders.append(codecs.getincrementaldecoder(encoding)(errors="replace"))
+        # Like Python's own streams, stdout is line-buffered only on a terminal (otherwise
+        # every print would be a system call); stderr always is, and flushes stdout first.
+        stdout = io.TextIOWrapper(
+            io.BufferedWriter(_FdTeeRaw(self, 0, encoding)),
+            encoding=encoding,
+            errors="backslashreplace",
+            line_buffering=os.isatty(self.terminals[0]),
         )
-        stderr_raw = _OrderedFileIO(2, "w", closefd=False)
+        stderr_raw = _FdTeeRaw(self, 1, encoding)
         stderr_raw.before_write = stdout.flush
         stderr = io.TextIOWrapper(
-            io.BufferedWriter(stderr_raw), encoding=encoding, line_buffering=True
+            io.BufferedWriter(stderr_raw),
+            encoding=encoding,
+            errors="backslashreplace",
+            line_buffering=True,
         )
         sys.stdout, sys.stderr = stdout, stderr
+        self._terminal_stderr = open(  # noqa: SIM115
+            self.terminals[1],
+            "w",
+            encoding=encoding,
+            errors="backslashreplace",
+            closefd=False,
+            buffering=1,
+        )
         self._reader = threading.Thread(
-            target=self._pump, args=(read_end, encoding), name="sacredlike-fd-capture", daemon=True
+            target=self._pump, name="sacredlike-fd-capture", daemon=True
         )
         self._reader.start()
+        self._started()
 
-    def _pump(self, read_end: int, encoding: str) -> None:
-        decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-        echo = self._saved_fds[0]
-        try:
-            while True:
-                data = os.read(read_end, 65536)
-                if not data:
+    def uncaptured_stderr(self) -> TextIO:
+        """A stream to the original fd 2, which is not recorded."""
+        return self._terminal_stderr
+
+    def record(self, index: int, data: bytes, text: str) -> None:
+        """Show ``data`` on terminal ``index`` (0 stdout, 1 stderr) and record ``text``.
+
+        What the pipes hold is taken first, so it keeps its place before ``data``.
+        """
+        with self._lock:
+            self._drain()
+            _write_all(self.terminals[index], data)
+            self.write(text)
+
+    def _drain(self, *, until_closed: bool = False) -> None:
+        """Copy what the pipes hold now to the terminals and the record (lock held)."""
+        for index, read_end in enumerate(self._pipes):
+            if read_end is None:
+                continue
+            taken = 0
+            while until_closed or taken < self.drain_limit:
+                try:
+                    data = os.read(read_end, 65536)
+                except BlockingIOError:
                     break
-                _write_all(echo, data)
-                self.write(decoder.decode(data))
-            self.write(decoder.decode(b"", final=True))
-        finally:
-            os.close(read_end)
+                if not data:  # every writer closed the pipe
+                    self.write(self._decoders[index].decode(b"", final=True))
+                    os.close(read_end)
+                    self._pipes[index] = None
+                    break
+                taken += len(data)
+                _write_all(self.terminals[index], data)
+                self.write(self._decoders[index].decode(data))
+
+    def _pump(self) -> None:
+        poller = select.poll()
+        watched = [read_end for read_end in self._pipes if read_end is not None]
+        for read_end in watched:
+            poller.register(read_end, select.POLLIN)
+        while watched:
+            poller.poll()
+            with self._lock:
+                self._drain()
+            for read_end in [fd for fd in watched if fd not in self._pipes]:
+                poller.unregister(read_end)  # closed by the drain: before its number is reused
+                watched.remove(read_end)
 
     def flush(self) -> None:
-        """Flush Python's buffers into the pipe."""
+        """Flush Python's buffers and take in what the pipes hold."""
         _flush_std_streams()
+        if self._reader is not None:
+            with self._lock:
+                self._drain()
 
     def stop(self) -> None:
         """Restore fds 1 and 2 and wait for the reader to copy what is left (once)."""
         if self._reader is None:
             return
         _flush_std_streams()
+        self._stopped()
+        self._terminal_stderr.flush()
         sys.stdout, sys.stderr = self._saved_streams
-        saved_out, saved_err = self._saved_fds
-        os.dup2(saved_out, 1)
-        os.dup2(saved_err, 2)
+        for fd, terminal in enumerate(self.terminals, start=1):
+            os.dup2(terminal, fd)  # closes our write end of that pipe
         reader, self._reader = self._reader, None
         reader.join(self.join_timeout)
         if reader.is_alive():
             _log.warning(
-                "output capture: a subprocess still holds the run's stdout; its later output "
-                "is shown but not recorded"
+                "output capture: a subprocess still holds the run's stdout or stderr; its "
+                "later output is shown but not recorded"
             )
         else:
-            os.close(saved_out)
-        os.close(saved_err)
+            for terminal in self.terminals:
+                os.close(terminal)
 
 
 def _enlarge_pipe(fd: int) -> None:
@@ -264,6 +373,9 @@ def make_capture(mode: str) -> OutputCapture:
     if mode == "sys":
         return SysCapture()
     if mode == "fd":
+        if not hasattr(select, "poll"):
+            _log.warning("capture mode 'fd' needs select.poll (POSIX); using 'sys'")
+            return SysCapture()
         try:
             os.fstat(1)
             os.fstat(2)
