@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
-SINKS = ("files", "sqlite", "postgresql", "mariadb", "mongo")
+SINKS = ("files", "sqlite", "postgresql", "mariadb", "mongo", "tinydb", "s3", "gcs")
 CATEGORIES = {
     "test_metric_points": "metric points",
     "test_text_and_size": "text and size",

@@ -1,82 +1,60 @@
-"""The bad-input corpus over every sink: files, SQLite, PostgreSQL, MariaDB and MongoDB.
+"""The bad-input corpus over every sink of the contract suite (tests/contract/backends).
 
-``store`` is one fresh store of each kind in turn (the SQL ones from ``tests/sql``'s
-fixtures, MongoDB on SecantusDB as in ``tests/mongo``). Every case first records a good
-``baseline`` run in it and checks at the end, with :func:`assert_intact`, that the bad input
-left that run exactly as it was.
+``store`` is one fresh store of each sink in turn: files, SQLite, PostgreSQL, MariaDB,
+MongoDB on SecantusDB, TinyDB, S3 on moto's server and GCS on fake-gcs-server. Every case
+first records a good ``baseline`` run in it and checks at the end, with
+:func:`assert_intact`, that the bad input left that run exactly as it was.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from sacredlike import Experiment, open_store
-from tests.mongo.conftest import mongo_server  # noqa: F401  (fixture)
-from tests.sql.conftest import mariadb_db, postgresql_db, sqlite_db  # noqa: F401  (fixtures)
+from sacredlike.registry import sink_for_scheme, url_scheme
+from tests.contract.conftest import *  # noqa: F403  (the backend and server fixtures)
+from tests.contract.conftest import SINKS
+from tests.contract.target import Target
 
-SINKS = ("files", "sqlite", "postgresql", "mariadb", "mongo")
 FAST = {"--capture": "sys", "--beat-interval": 0.05}
 """Run options for the corpus: Python-level capture, quick beats."""
 
 
 @dataclass
 class Store:
-    """One scratch store of a kind, with what the corpus needs to write and read it.
+    """One scratch store of a sink, with what the corpus needs to write and read it.
 
     Attributes:
-        kind: one of :data:`SINKS`.
+        kind: the sink's name in the contract suite (``files``, ``postgresql``, ``s3`` ...).
         url: what ``open_store`` and the sink's command-line flag take.
-        flag: the sink's short command-line flag (``-F``, ``-s``, ``-m``).
+        flag: the sink's short command-line flag (``-F``, ``-s``, ``-m``, ``-t``, ``-S``, ``-G``).
     """
 
     kind: str
     url: str
     flag: str
-    _made: list[Any] = field(default_factory=list, repr=False)
+    target: Target
 
     def observer(self) -> Any:
         """A new observer writing to this store (closed at the end of the test)."""
-        from sacredlike.registry import registered_sinks
-
-        sink = next(s for s in registered_sinks() if s.short_flag == self.flag)
-        made = sink.observer_from_flag(self.url)
-        self._made.append(made)
-        return made
+        return self.target.observer()
 
     def reader(self) -> Any:
         """A reader on this store (a context manager)."""
         return open_store(self.url)
 
-    def close(self) -> None:
-        """Close every observer made for the test."""
-        for made in self._made:
-            engine = getattr(made, "engine", None)
-            if engine is not None:
-                engine.dispose()
-            store = getattr(made, "store", None)
-            if hasattr(store, "close"):
-                store.close()
-
 
 @pytest.fixture(params=SINKS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """A fresh store of each kind in turn."""
-    kind = request.param
-    if kind == "files":
-        made = Store(kind, str(tmp_path / "runs"), "-F")
-    elif kind == "mongo":
-        server = request.getfixturevalue("mongo_server")
-        made = Store(kind, f"{server.uri}/b_{uuid.uuid4().hex[:12]}", "-m")
-    else:
-        made = Store(kind, request.getfixturevalue(f"{kind}_db").url, "-s")
-    yield made
-    made.close()
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """A fresh store of each sink in turn."""
+    target = request.getfixturevalue(f"backend_{request.param}")
+    flag = sink_for_scheme(url_scheme(target.url)).short_flag
+    assert flag is not None
+    yield Store(target.sink, target.url, flag, target)
 
 
 def record(
