@@ -140,3 +140,32 @@ def test_observer_failure_is_one_short_warning(store, baseline, caplog):
     shot = snapshot(store, run._id)
     assert shot.status == "COMPLETED" and "Traceback" not in shot.captured_out
     assert_intact(store, baseline)
+
+
+BIG_TEXT = "0123456789" * 2_000_000  # 20 MB: more than MariaDB's packet or a MongoDB document
+
+
+@pytest.mark.parametrize("where", ["info", "result", "config"])
+def test_a_20_mb_field_is_stored_whole(store, baseline, where):
+    def main(_run, blob):
+        if where == "info":
+            _run.info["big"] = BIG_TEXT
+        print("done")
+        return {"big": BIG_TEXT} if where == "result" else 7
+
+    config = {"blob": BIG_TEXT if where == "config" else ""}
+    run = record(store, main, config=config)
+    with store.reader() as reader:
+        stored = reader.get_run(run._id)
+        listed = {found.id: found for found in reader.find_runs()}[run._id]
+    assert stored.status == "COMPLETED" and "done" in stored.captured_out
+    expected = {
+        "info": ({"big": BIG_TEXT}, 7, ""),
+        "result": ({}, {"big": BIG_TEXT}, ""),
+        "config": ({}, 7, BIG_TEXT),
+    }[where]
+    info = {k: v for k, v in (stored.info or {}).items() if k != "metrics"}
+    assert (info, stored.result, stored.config["blob"]) == expected
+    assert (listed.result, listed.config["blob"]) == expected[1:]  # listings may omit info
+    assert stored.artifacts == []
+    assert_intact(store, baseline)

@@ -31,8 +31,23 @@ def test_driver_errors_are_translated(error, expected):
 
 
 @pytest.mark.service
-def test_a_document_over_16_mb_is_rejected_and_the_run_saved(make_observer, db, tmp_path):
+def test_a_17_mb_info_is_stored_as_a_file(make_observer, db, reader, tmp_path):
     observer = make_observer()
+    run_id = start(observer, tmp_path)
+    beats = Beats(observer)
+    blob = "x" * (17 * 1024 * 1024)
+    beats.beat(info={"blob": blob}, out="some output\n")
+    observer.completed_event(stop_time=now(), result="kept")
+    assert beats.errors == [] and observer.saved_to is None
+    doc = db.runs.find_one({"_id": run_id})
+    assert doc["status"] == "COMPLETED" and doc["info"]["stored_in_file"] == f"info://runs/{run_id}"
+    assert reader.get_run(run_id).info == {"blob": blob}
+
+
+@pytest.mark.service
+def test_a_document_the_server_refuses_is_saved(make_observer, db, tmp_path):
+    observer = make_observer()
+    observer.store.field_budget = lambda: 1 << 40  # no field moved to a file: the server refuses
     run_id = start(observer, tmp_path)
     beats = Beats(observer)
     beats.beat(info={"blob": "x" * (17 * 1024 * 1024)}, out="some output\n")

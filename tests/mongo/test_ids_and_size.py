@@ -136,3 +136,28 @@ def test_small_parts_continue_in_further_documents(make_observer, db, reader, tm
     metrics = reader.get_metrics(run_id)
     assert metrics["acc"].steps == list(range(9))
     assert metrics["loss"].steps == list(range(10, 19))
+
+
+def test_a_20_mb_info_goes_to_a_file_and_keeps_the_metric_references(
+    make_observer, db, reader, tmp_path
+):
+    observer = make_observer()
+    run_id = start(observer, tmp_path)
+    beats = Beats(observer)
+    big = {"matrix": [[row * 1000 + col for col in range(1000)] for row in range(2000)]}
+    beats.beat(points("loss", 0, 10), info=big)
+    beats.beat(points("loss", 10, 10), info={**big, "epoch": 2})
+    observer.completed_event(stop_time=now(), result=None)
+    assert beats.errors == []
+
+    doc = db.runs.find_one({"_id": run_id})
+    assert len(bson.encode(doc)) < 1024 * 1024
+    note = doc["info"]
+    assert note["stored_in_file"] == f"info://runs/{run_id}" and note["bytes"] > 16 * 2**20
+    [first] = db.metrics.find({"run_id": run_id}, {"_id": 1})
+    assert note["metrics"] == [{"name": "loss", "id": str(first["_id"])}]  # Omniboard's refs
+    assert db["fs.files"].count_documents({"filename": f"info://runs/{run_id}"}) == 1
+    stored = reader.get_run(run_id)
+    assert stored.status == "COMPLETED"
+    assert {k: v for k, v in stored.info.items() if k != "metrics"} == {**big, "epoch": 2}
+    assert reader.get_metrics(run_id)["loss"].steps == list(range(20))

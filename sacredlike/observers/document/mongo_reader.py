@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from ...errors import RunNotFound
 from ..base import Finding, MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
+from ..oversized import MOVABLE_FIELDS, noted_file
 from .mongo_check import check_mongo
 from .mongo_location import collection_names, parse_target
-from .mongo_store import SINK, driver_errors, escape_key, from_bson, open_client, to_bson
+from .mongo_store import (
+    SINK,
+    decode_field,
+    driver_errors,
+    escape_key,
+    from_bson,
+    open_client,
+    to_bson,
+)
 from .store import stored_run
+
+log = logging.getLogger(__name__)
 
 
 class MongoReader(RunReader):
@@ -74,14 +86,15 @@ class MongoReader(RunReader):
             )
             if query.store_limit() is not None:
                 cursor = cursor.limit(query.store_limit())
-            runs = [run for run in map(_stored_run, cursor) if query.matches(run)]
+            runs = [self._restored(run) for run in map(_stored_run, cursor)]
+            runs = [run for run in runs if query.matches(run)]
         return runs[: query.limit] if query.limit is not None else runs
 
     def get_run(self, run_id: Any) -> StoredRun:
         """One run, with its whole captured output."""
         with driver_errors(self.where, f"reading run {run_id}"):
             doc = self._run_document(run_id)
-            run = _stored_run(doc)
+            run = self._restored(_stored_run(doc))
             full = self.fs.find_one(
                 {"filename": f"captured_out://{self.runs.name}/{doc['_id']}"},
                 sort=[("uploadDate", -1)],
@@ -131,6 +144,29 @@ class MongoReader(RunReader):
                 if entry.get("name") == name:
                     return self.fs.get(entry["file_id"]).read()
         raise FileNotFoundError(f"run {run_id!r} has no artifact {name!r}")
+
+    def _restored(self, run: StoredRun) -> StoredRun:
+        """``run`` with the fields the writer stored as files put back in place."""
+        for key in MOVABLE_FIELDS:
+            value = getattr(run, key)
+            name = noted_file(value)
+            if name is None:
+                continue
+            stored = self.fs.find_one({"filename": name}, sort=[("uploadDate", -1)])
+            if stored is None:  # the note stays: it says what is missing
+                log.warning(
+                    "run %r in %s: the file %s holding its %s is gone",
+                    run.id,
+                    self.where,
+                    name,
+                    key,
+                )
+                continue
+            restored = decode_field(stored.read())
+            if key == "info" and "metrics" in value:
+                restored["metrics"] = value["metrics"]
+            setattr(run, key, restored)
+        return run
 
     def _run_document(self, run_id: Any, fields: dict[str, int] | None = None) -> dict[str, Any]:
         """The raw run document (only ``fields`` when given); RunNotFound if absent."""

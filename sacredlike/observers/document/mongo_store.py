@@ -86,6 +86,13 @@ def from_bson(value: Any) -> Any:
     return value
 
 
+def decode_field(data: bytes) -> Any:
+    """The value of a field stored as a file by :meth:`MongoDocumentStore.encode_field`."""
+    import bson
+
+    return from_bson(bson.decode(data)["value"])
+
+
 def largest_metric_part(limit: int = BSON_DOCUMENT_LIMIT, margin: float = PART_MARGIN) -> int:
     """The most points one metric document holds and stays ``margin`` under ``limit`` bytes.
 
@@ -174,6 +181,7 @@ class MongoDocumentStore(DocumentStore):
         self.where = where
         self._client = client
         self._indexed = False
+        self._largest_document: int | None = None
 
     @classmethod
     def open(
@@ -333,6 +341,20 @@ class MongoDocumentStore(DocumentStore):
                 for old in self.fs.find({"filename": name, "_id": {"$ne": file_id}}):
                     self.fs.delete(old._id)
             return file_id
+
+    def field_budget(self) -> int:
+        """Half of the server's largest document (``maxBsonObjectSize``, asked once)."""
+        if self._largest_document is None:
+            with self._errors("reading the server's limits"):
+                hello = self.runs.database.client.admin.command("hello")
+            self._largest_document = int(hello.get("maxBsonObjectSize", BSON_DOCUMENT_LIMIT))
+        return self._largest_document // 2
+
+    def encode_field(self, value: Any) -> bytes:
+        """``value`` as one BSON document (``{"value": ...}``): read by :func:`decode_field`."""
+        import bson
+
+        return bson.encode({"value": to_bson(value)})
 
     def close(self) -> None:
         """Close the client if this store opened it."""

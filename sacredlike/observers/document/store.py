@@ -100,6 +100,18 @@ class DocumentStore(abc.ABC):
         """
         raise SinkRejected(f"{self.describe()} cannot resume run {run_id!r}")
 
+    def field_budget(self) -> int | None:
+        """Most bytes ``config``, ``info`` and ``result`` may take in one document.
+
+        Larger ones are stored as files (:mod:`sacredlike.observers.oversized`); None (the
+        default) means the store takes any size.
+        """
+        return None
+
+    def encode_field(self, value: Any) -> bytes:
+        """The content of the file holding a field too big for a document."""
+        return self.encode_saved(value).encode("utf-8")
+
     def close(self) -> None:
         """Release the connection."""
 

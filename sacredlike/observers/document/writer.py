@@ -42,6 +42,7 @@ import logging
 import os
 import shutil
 import threading
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ from ...errors import SinkError, SinkRejected
 from ...record import RunRecord
 from ...serialize import flatten
 from ..base import StoringObserver
+from ..oversized import MOVABLE_FIELDS, fields_to_move, note
 from ..retry import RetryPolicy
 from .store import DocumentStore, MetricPart
 
@@ -190,7 +192,7 @@ class DocumentObserver(StoringObserver):
             lambda: self._store_sources(ex_info), "storing sources"
         )
         fields.update(format=self.document_format, captured_out="", info={})
-        document = dict(fields)
+        document = self._fit(dict(fields), run_id if self.overwrite is None else self.overwrite)
         if self.overwrite is not None:
             run_id = self.overwrite
             self.beat_retry.call(lambda: self.store.update_run(run_id, document), "overwrite")
@@ -199,8 +201,33 @@ class DocumentObserver(StoringObserver):
                 lambda: self.store.insert_run(document, run_id), "inserting the run"
             )
         self.record.run_id = run_id
-        self.record.mark_stored(document)
+        self.record.mark_stored(dict(fields))
         return run_id
+
+    def _fit(self, fields: dict[str, Any], run_id: Any) -> dict[str, Any]:
+        """``fields`` with notes for those too big for one document, which go to files.
+
+        See :mod:`sacredlike.observers.oversized`; a field is stored as the file
+        ``FIELD://RUNS/ID`` (a random token for ``ID`` before the run has one).
+        """
+        budget = self.store.field_budget()
+        if budget is None:
+            return fields
+        encoded = {
+            key: self.store.encode_field(fields[key])
+            for key in MOVABLE_FIELDS
+            if fields.get(key) is not None
+        }
+        moved = fields_to_move({key: len(data) for key, data in encoded.items()}, budget)
+        fitted = dict(fields)
+        for key in moved:
+            owner = run_id if run_id is not None else uuid.uuid4().hex
+            name = f"{key}://{self.store.runs_name}/{owner}"
+            self.store.put_file(name, io.BytesIO(encoded[key]), replace=True)
+            value = fields[key]
+            kept = {"metrics": value["metrics"]} if key == "info" and "metrics" in value else {}
+            fitted[key] = note(name, len(encoded[key]), **kept)
+        return fitted
 
     def _store_sources(self, ex_info: dict) -> list:
         base_dir = ex_info.get("base_dir") or ""
@@ -325,20 +352,21 @@ class DocumentObserver(StoringObserver):
 
     def _write_fields(self, changes: dict[str, Any]) -> None:
         """Set the changed fields; if the store refuses them, set the others one by one."""
+        written = self._fit(changes, self.record.run_id)
         try:
-            self.store.update_run(self.record.run_id, changes)
+            self.store.update_run(self.record.run_id, written)
         except SinkRejected:
             if len(changes) == 1:
                 raise
             refused = []
-            for key, value in changes.items():
+            for key, value in written.items():
                 try:
                     self.store.update_run(self.record.run_id, {key: value})
                 except SinkRejected:
                     refused.append(key)
                     continue
                 with self._state_lock:
-                    self.record.mark_stored({key: value})
+                    self.record.mark_stored({key: changes[key]})
             raise SinkRejected(
                 f"{self.store.describe()} refused field(s) {', '.join(refused)} of run "
                 f"{self.record.run_id}; the other fields were stored"

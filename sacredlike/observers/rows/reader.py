@@ -23,10 +23,11 @@ from sqlalchemy.dialects import postgresql
 from ...errors import RunNotFound
 from ...text_escape import unescape_json
 from ..base import Finding, MetricSeries, RunQuery, RunReader, StoredRun, public_run_id
+from ..oversized import MOVABLE_FIELDS, noted_file
 from . import schema as tables
 from .check import check_rows
 from .engine import masked_url, open_engine, parse_url, translated
-from .writer import OUTPUT_COPY, OUTPUT_NOTE
+from .writer import FIELD_FILES, OUTPUT_COPY, OUTPUT_NOTE
 
 _LISTED = (
     tables.run.c.id,
@@ -103,7 +104,7 @@ class RowsReader(RunReader):
                 return []
             found: list[StoredRun] = []
             for row in conn.execute(statement):
-                stored = _stored_run(row)
+                stored = self._restore_fields(_stored_run(row))
                 if query.matches(stored):
                     found.append(stored)
                 if query.limit is not None and len(found) >= query.limit:
@@ -145,11 +146,20 @@ class RowsReader(RunReader):
         """
         statement = _runs_select((*_LISTED, tables.run.c.captured_out))
         with self._connect(f"read run {run_id!r}") as conn:
-            stored = _stored_run(self._run_row(conn, run_id, statement))
+            stored = self._restore_fields(_stored_run(self._run_row(conn, run_id, statement)))
             _attach_artifacts(conn, [stored])
         if (stored.captured_out or "").startswith("[") and OUTPUT_NOTE in stored.captured_out:
             copy = self.get_artifact(run_id, OUTPUT_COPY)
             stored.captured_out = copy.decode("utf-8", "surrogatepass")
+        return stored
+
+    def _restore_fields(self, stored: StoredRun) -> StoredRun:
+        """Put back the fields the writer moved to files (:mod:`..oversized`)."""
+        for field in MOVABLE_FIELDS:
+            name = noted_file(getattr(stored, field))
+            if name in FIELD_FILES:
+                text = self.get_artifact(stored.id, name).decode("utf-8", "surrogatepass")
+                setattr(stored, field, unescape_json(json.loads(text)))
         return stored
 
     def _run_row(self, conn: sa.Connection, run_id: Any, statement: sa.Select = _RUN_KEY) -> sa.Row:
@@ -270,7 +280,8 @@ def _attach_artifacts(conn: sa.Connection, runs: list[StoredRun]) -> None:
         .order_by(a.c.artifact_id)
     )
     for run_id, filename in conn.execute(statement):
-        if filename != OUTPUT_COPY:  # the whole output, read back as captured_out
+        # the whole output and moved fields are read back in place, not as artifacts
+        if filename != OUTPUT_COPY and filename not in FIELD_FILES:
             by_id[run_id].artifacts.append(filename)
 
 

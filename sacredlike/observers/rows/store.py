@@ -30,7 +30,6 @@ from . import schema as tables
 from .engine import exclusive, masked_url, translate
 from .metrics import insert_isolating, metric_rows
 from .schema import json_safe
-from .writer import OUTPUT_COPY
 
 logger = logging.getLogger(__name__)
 
@@ -61,23 +60,41 @@ class RowStore:
         self.engine = engine
         self.shown_url = masked_url(engine)
         self.nul = engine.dialect.name == "postgresql"  # refuses NUL in text and JSON
-        self._output_limit: int | None = None
+        self._packet_limit: int | None = None
 
     @property
-    def output_limit(self) -> int:
-        """Most characters of captured output the ``captured_out`` column takes on this server.
+    def packet_limit(self) -> int:
+        """Most bytes one statement, and so one value, may take on this server.
 
-        MariaDB/MySQL: a quarter of ``@@max_allowed_packet`` (``CONCAT``'s result and each
-        statement must fit one packet, at up to 4 bytes a character); PostgreSQL: a quarter
-        of its 1 GB field limit; SQLite: a quarter of its default 10**9-byte string limit.
+        MariaDB/MySQL: ``@@max_allowed_packet``, read from the server; PostgreSQL: the
+        largest ``jsonb`` value (2**28 bytes; text columns take up to 1 GB); SQLite: its
+        default 10**9-byte string limit.
         """
-        if self._output_limit is None:
-            limit = 10**9 if self.engine.dialect.name == "sqlite" else 1 << 30
+        if self._packet_limit is None:
+            limit = 10**9 if self.engine.dialect.name == "sqlite" else 1 << 28
             if self.engine.dialect.name in tables.MYSQL_DIALECTS:
                 query = sa.text("SELECT @@max_allowed_packet")
                 limit = int(self.transaction("read max_allowed_packet", lambda c: c.scalar(query)))
-            self._output_limit = (limit - (1 << 16)) // 4
-        return self._output_limit
+            self._packet_limit = limit - (1 << 16)  # room for the rest of the statement
+        return self._packet_limit
+
+    @property
+    def output_limit(self) -> int:
+        """Most characters of captured output the ``captured_out`` column takes here.
+
+        A quarter of :attr:`packet_limit`: ``CONCAT``'s result must fit one packet, at up to
+        4 bytes a character.
+        """
+        return self.packet_limit // 4
+
+    @property
+    def json_budget(self) -> int:
+        """Most bytes of JSON ``config``, ``info`` and ``result`` take in one statement.
+
+        Half of :attr:`packet_limit`; values beyond it are stored as files of the run
+        (:mod:`sacredlike.observers.rows.oversized`).
+        """
+        return self.packet_limit // 2
 
     # -- transactions -------------------------------------------------------------------
     def transaction(
@@ -265,10 +282,10 @@ class RowStore:
 
         self.transaction(f"store artifact {name!r}", work)
 
-    def add_output_copy(self, run_id: str, text: str) -> None:
-        """Store the whole captured output as the run's :data:`OUTPUT_COPY` artifact."""
+    def add_text_artifact(self, run_id: str, name: str, text: str, content_type: str) -> None:
+        """Store ``text`` (UTF-8, lone surrogates kept) as artifact ``name`` of the run."""
         data = io.BytesIO(text.encode("utf-8", "surrogatepass"))
-        self.add_artifact(run_id, OUTPUT_COPY, data, content_type="text/plain")
+        self.add_artifact(run_id, name, data, content_type=content_type)
 
     def add_resource(self, run_id: str, path: str) -> None:
         """Link the file at ``path`` to the run as a resource, storing it once per content."""

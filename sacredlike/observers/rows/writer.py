@@ -22,16 +22,21 @@ and goes out with the next event (metrics are offered again by the dispatcher).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from ...record import OutputDelta, RunRecord
 from ..base import StoringObserver
+from ..oversized import MOVABLE_FIELDS, fields_to_move, note
 
 OUTPUT_COPY = "cout.txt"
 """The artifact holding the whole captured output once it outgrows ``captured_out`` (a name
 user artifacts cannot take: it is reserved for the run's own records)."""
 OUTPUT_NOTE = f"earlier characters are in the artifact {OUTPUT_COPY}]"
 """The end of the first line of ``captured_out`` when the whole output is in the copy."""
+FIELD_FILES = frozenset(f".sacredlike/{field}.json" for field in MOVABLE_FIELDS)
+"""The artifacts holding fields too big for one statement (:mod:`..oversized`)."""
 
 
 class RowsObserver(StoringObserver):
@@ -98,10 +103,33 @@ class RowsObserver(StoringObserver):
         self._captured_out = None
         self._output_copied = 0
         changes = self._record.changes()
-        self._key = self.store.add_run(changes, preset_id)
+        written, files = self._fit(changes)
+        self._key = self.store.add_run(written, preset_id)
         self._record.run_id = self._key if preset_id is None else preset_id
+        self._store_field_files(files)
         self._record.mark_stored(changes)
         return self._record.run_id
+
+    def _fit(self, changes: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """``changes`` with notes for the fields too big to write, and those fields' JSON."""
+        from .schema import json_safe
+
+        texts = {
+            field: json.dumps(json_safe(changes[field], self.store.nul), ensure_ascii=False)
+            for field in MOVABLE_FIELDS
+            if changes.get(field) is not None
+        }
+        sizes = {f: len(text.encode("utf-8", "surrogatepass")) for f, text in texts.items()}
+        written, files = dict(changes), {}
+        for field in fields_to_move(sizes, self.store.json_budget):
+            name = f".sacredlike/{field}.json"
+            files[name] = texts[field]
+            written[field] = note(name, sizes[field])
+        return written, files
+
+    def _store_field_files(self, files: dict[str, str]) -> None:
+        for name, text in files.items():
+            self.store.add_text_artifact(self._run_key, name, text, "application/json")
 
     # -- updates ------------------------------------------------------------------------
     def heartbeat_event(self, info, captured_out, beat_time, result, lease_until=None) -> None:
@@ -130,9 +158,13 @@ class RowsObserver(StoringObserver):
 
         Output longer than the server's ``captured_out`` limit goes to the ``cout.txt``
         artifact whole, when it has doubled since the last copy and at the end (so bytes
-        written stay linear); the column then holds a note and the latest part.
+        written stay linear); the column then holds a note and the latest part. ``config``,
+        ``info`` and ``result`` too big for one statement go to files of the run
+        (:mod:`~sacredlike.observers.rows.oversized`).
         """
         changes = self._record.changes()
+        written, files = self._fit(changes)
+        self._store_field_files(files)
         text = self._captured_out or ""
         limit = self.store.output_limit
         if len(text) <= limit:
@@ -141,12 +173,12 @@ class RowsObserver(StoringObserver):
             delta = None
             final = self._record.fields.get("stop_time") is not None
             if len(text) >= 2 * self._output_copied or (final and len(text) > self._output_copied):
-                self.store.add_output_copy(self._run_key, text)
+                self.store.add_text_artifact(self._run_key, OUTPUT_COPY, text, "text/plain")
                 self._output_copied = len(text)
                 head = len(text) - limit // 2
                 note = f"[{head} {OUTPUT_NOTE}\n"
                 delta = OutputDelta(note + text[head:], rewrite=True)
-        self.store.update_run(self._key, changes, delta)
+        self.store.update_run(self._key, written, delta)
         self._record.mark_stored(changes)
         self._record.output.mark_stored()
 
