@@ -48,6 +48,7 @@ class ProgressLine:
             self._write(f"\r{text}{_CLEAR_TO_END}\n" if text is not None else "\n")
 
     def _write(self, data: str) -> None:
-        with contextlib.suppress(OSError, ValueError):
+        # RuntimeError: a signal handler's write interrupted a write of the same thread
+        with contextlib.suppress(OSError, ValueError, RuntimeError):
             self._stream.write(data)
             self._stream.flush()

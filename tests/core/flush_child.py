@@ -14,6 +14,7 @@ makes it.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import sys
 import threading
@@ -57,8 +58,11 @@ class SlowStore(RunObserver):
         if self.batches == self.signal_at:
             sys.__stdout__.write(f"batch {self.batches} ({count_points(metrics_by_name)})\n")
             sys.__stdout__.flush()
-            if not self.seen.wait(10):
-                raise RuntimeError("no signal came")
+            deadline = time.monotonic() + 10
+            # short waits: the main thread runs the handler even if another thread got the signal
+            while not self.seen.wait(0.05):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("no signal came")
 
 
 def main() -> None:
@@ -71,6 +75,7 @@ def main() -> None:
     parser.add_argument("--signal-at", type=int, default=0)
     parser.add_argument("--progress-delay", type=float, default=flush.PROGRESS_DELAY)
     args = parser.parse_args()
+    faulthandler.dump_traceback_later(20, exit=True)  # a hang shows where, in the test's output
     run.METRICS_BATCH_SIZE = args.batch
     flush.PROGRESS_DELAY = args.progress_delay
     seen = SignalSeen()
