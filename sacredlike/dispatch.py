@@ -40,6 +40,11 @@ def takes_keyword(method: Callable[..., Any], name: str) -> bool:
     return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
+def count_points(batch: MetricsByName) -> int:
+    """Number of metric points in ``batch``."""
+    return sum(len(series["steps"]) for series in batch.values())
+
+
 def merge_metrics(older: MetricsByName, newer: MetricsByName) -> MetricsByName:
     """Points of ``older`` followed by those of ``newer``, per metric name (new lists)."""
     merged: MetricsByName = {}
@@ -176,11 +181,7 @@ class Dispatcher:
                 self._call(observer, method, may_raise=False, **kwargs)
             for observer in self.observers:
                 self._call(observer, "join", may_raise=False)
-            unsent = sum(
-                len(series["steps"])
-                for batch in self._backlog.values()
-                for series in batch.values()
-            )
+            unsent = sum(map(count_points, self._backlog.values()))
             if unsent:
                 _log.error("%d metric points could not be stored by every observer", unsent)
 

@@ -11,6 +11,8 @@ _log = logging.getLogger(__name__)
 
 TICK_INTERVAL = 0.05
 """Seconds between ticks (the run collects logged metric points into compact columns)."""
+STOP_POLL = 0.1
+"""Seconds between the checks of :meth:`Heartbeat.stop` for the thread's end."""
 
 
 class Heartbeat:
@@ -71,8 +73,13 @@ class Heartbeat:
             _log.exception("%s failed; the next one will try again", what)
 
     def stop(self) -> None:
-        """Stop the thread and wait until a beat in progress has finished."""
+        """Stop the thread and wait until a beat in progress has finished.
+
+        The wait wakes up every :data:`STOP_POLL` seconds, so that the main thread runs its
+        signal handlers meanwhile even when a signal was delivered to another thread.
+        """
         self._stopping.set()
         if self._thread is not None:
-            self._thread.join()
+            while self._thread.is_alive():
+                self._thread.join(STOP_POLL)
             self._thread = None

@@ -138,21 +138,42 @@ class MetricsLogger:
             series.values.append(value)
             series.stamps.append(stamp)
 
-    def drain(self, batch_size: int | None = None) -> Iterator[MetricsByName]:
-        """Remove the points logged so far and yield them as ``log_metrics`` wants them.
+    def pending(self) -> int:
+        """Number of points logged and not drained yet."""
+        return len(self._points) + _count(self._columns)
+
+    def drain(self, batch_size: int | None = None) -> DrainedPoints:
+        """Remove the points logged so far, to be handed out as ``log_metrics`` wants them.
 
         Args:
-            batch_size: at most this many points per yielded dict (None: one dict).
-
-        Yields:
-            ``{name: {"name", "steps", "values", "timestamps"}}`` with naive UTC datetimes;
-            nothing when no point was logged.
+            batch_size: at most this many points per batch (None: one batch).
         """
         self.collect()
         columns, self._columns = self._columns, {}
+        return DrainedPoints(columns, batch_size)
+
+
+def _count(columns: dict[str, _Columns]) -> int:
+    return sum(len(series.steps) for series in columns.values())
+
+
+class DrainedPoints:
+    """Points removed from a :class:`MetricsLogger`: ``len()`` counts them, iterating yields
+    ``{name: {"name", "steps", "values", "timestamps"}}`` batches with naive UTC datetimes
+    (nothing when no point was logged)."""
+
+    def __init__(self, columns: dict[str, _Columns], batch_size: int | None) -> None:
+        self._columns = columns
+        self._batch_size = batch_size
+
+    def __len__(self) -> int:
+        return _count(self._columns)
+
+    def __iter__(self) -> Iterator[MetricsByName]:
+        batch_size = self._batch_size
         batch: MetricsByName = {}
         size = 0
-        for name, series in columns.items():
+        for name, series in self._columns.items():
             start, total = 0, len(series.steps)
             while start < total:
                 end = total if batch_size is None else min(total, start + batch_size - size)

@@ -19,6 +19,7 @@ from .captured_function import CapturedFunction
 from .config.assembly import SEED_MAX
 from .dispatch import Dispatcher
 from .errors import ObserverError, SacredInterrupt
+from .flush import MetricsFlush
 from .heartbeat import Heartbeat
 from .lease import lease_until, utcnow
 from .metrics_logger import MetricsLogger
@@ -126,6 +127,7 @@ class Run:
         self.post_run_hooks = list(post_run_hooks)
         self._metrics = MetricsLogger()
         self.log_scalar = self._metrics.log_scalar
+        self._flush = MetricsFlush(self._metrics.pending)
         self._rng = random.Random(config.get("seed"))
         self._dispatcher: Dispatcher | None = None
         self._capture = make_capture("no")
@@ -224,7 +226,7 @@ class Run:
             function.bind_run(self, self.config)
         heartbeat = Heartbeat(self._beat, self.beat_interval, tick=self._metrics.collect)
         heartbeat.start()
-        signals = _SignalGuard()
+        signals = _SignalGuard(on_first=self._flush.stop)
         outcome: BaseException | None = None
         try:
             for hook in self.pre_run_hooks:
@@ -234,13 +236,16 @@ class Run:
                 hook()
         except BaseException as error:
             outcome = error
-        signals.defer()  # a signal from now on waits until the run is stored
+        # a signal from now on stops the metric upload and waits until the run is stored
+        signals.defer()
         try:
             try:
                 self._end(heartbeat)
                 self._dispatcher.raise_deferred()
             except ObserverError as error:  # strict observers: the final beat failed
                 outcome = outcome or error
+            if outcome is None:  # main returned, but a signal came before the end was sent
+                outcome = signals.take()
             self._report(outcome)
         finally:
             signals.restore()
@@ -284,13 +289,17 @@ class Run:
         }
 
     def _end(self, heartbeat: Heartbeat) -> None:
-        """Stop beats and capture, then deliver the final beat (idempotent)."""
+        """Stop capture and beats, then deliver the final beat (idempotent)."""
         if self.stop_time is not None:
             return
-        heartbeat.stop()
         self._capture.stop()
-        self.stop_time = utcnow()
-        self._beat()
+        self._flush.begin(self._id, sys.stderr)  # the user's stderr again
+        try:
+            heartbeat.stop()
+            self.stop_time = utcnow()
+            self._beat()
+        finally:
+            self._flush.end()
 
     def _beat(self) -> None:
         self._capture.flush()
@@ -304,7 +313,7 @@ class Run:
         assert self._dispatcher is not None
         now = utcnow()
         self._dispatcher.beat(
-            self._metrics.drain(METRICS_BATCH_SIZE),
+            self._flush.batches(self._metrics.drain(METRICS_BATCH_SIZE)),
             self.info,
             self.captured_out,
             now,
@@ -336,14 +345,18 @@ class _SignalGuard:
     """Turns SIGTERM, SIGINT and SIGHUP into exceptions while main runs (main thread only).
 
     The exception ends the run as INTERRUPTED. Once main has ended, :meth:`defer` makes those
-    signals wait (a second Ctrl-C cannot cut the final writes short): :meth:`restore` puts the
-    previous handlers back and delivers the first signal that arrived meanwhile, after the run
-    is stored. A signal the process ignores (``nohup``, ``SIG_IGN``) stays ignored.
+    signals wait (a second Ctrl-C cannot cut the final writes short), and the first one calls
+    ``on_first`` (the run stops its metric upload). :meth:`take` turns it into the run's
+    interrupt; otherwise :meth:`restore` puts the previous handlers back and delivers it,
+    after the run is stored. A signal the process ignores (``nohup``, ``SIG_IGN``) stays
+    ignored.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_first: Callable[[], None]) -> None:
         self._previous: dict[signal.Signals, Any] = {}
         self._received: signal.Signals | None = None
+        self._taken = False
+        self._on_first = on_first
         if threading.current_thread() is not threading.main_thread():
             return
         for name in INTERRUPT_SIGNALS:
@@ -353,15 +366,24 @@ class _SignalGuard:
             self._previous[number] = signal.signal(number, self._interrupt)
 
     @staticmethod
-    def _interrupt(signum: int, frame: Any) -> None:
+    def _interruption(signum: int) -> BaseException:
         name = signal.Signals(signum).name
-        raise INTERRUPT_SIGNALS[name](f"received {name}")
+        return INTERRUPT_SIGNALS[name](f"received {name}")
+
+    @classmethod
+    def _interrupt(cls, signum: int, frame: Any) -> None:
+        raise cls._interruption(signum)
 
     def _remember(self, signum: int, frame: Any) -> None:
         name = signal.Signals(signum).name
         if self._received is None:
             self._received = signal.Signals(signum)
-            logging.getLogger(__name__).warning("%s received; finishing the run record first", name)
+            self._on_first()
+            logging.getLogger(__name__).warning(
+                "%s received; finishing the run record first, without the metric points not "
+                "stored yet (further signals wait too)",
+                name,
+            )
         else:
             logging.getLogger(__name__).warning(
                 "%s received again; still finishing the run record (it is not cut short)", name
@@ -372,10 +394,18 @@ class _SignalGuard:
         for number in self._previous:
             signal.signal(number, self._remember)
 
+    def take(self) -> BaseException | None:
+        """The interrupt for the signal received while deferred, which then is not delivered
+        again (None if none came)."""
+        if self._received is None:
+            return None
+        self._taken = True
+        return self._interruption(self._received)
+
     def restore(self) -> None:
         """Put the previous handlers back; deliver a signal that arrived while deferred."""
         for number, previous in self._previous.items():
             # a handler installed from C code reads back as None: the default is all we can do
             signal.signal(number, previous if previous is not None else signal.SIG_DFL)
-        if self._received is not None:
+        if self._received is not None and not self._taken:
             signal.raise_signal(self._received)

@@ -1,0 +1,54 @@
+"""One status line rewritten in place on a terminal (no tqdm or rich needed)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+_CLEAR_TO_END = "\x1b[K"
+
+
+class ProgressLine:
+    """Shows ``text()`` on ``stream`` from ``delay`` seconds on, at most every ``interval`` s.
+
+    Create it with :meth:`on_terminal`, which gives None when ``stream`` is not a terminal.
+    Write errors are ignored: a progress line never breaks what it reports on.
+    """
+
+    def __init__(self, stream: TextIO, delay: float, interval: float = 0.1) -> None:
+        self._stream = stream
+        self._next = time.monotonic() + delay
+        self._interval = interval
+        self.shown = False
+
+    @classmethod
+    def on_terminal(cls, stream: TextIO, delay: float) -> ProgressLine | None:
+        """A progress line on ``stream`` if it is a terminal, else None."""
+        try:
+            terminal = stream.isatty()
+        except (AttributeError, OSError, ValueError):  # no stream, or a closed one
+            return None
+        return cls(stream, delay) if terminal else None
+
+    def update(self, text: Callable[[], str]) -> None:
+        """Rewrite the line with ``text()`` if it is due (``text`` is called only then)."""
+        now = time.monotonic()
+        if now >= self._next:
+            self._next = now + self._interval
+            self._write(f"\r{text()}{_CLEAR_TO_END}")
+            self.shown = True
+
+    def end(self, text: str | None = None) -> None:
+        """End the line (with ``text`` as its last state) if it was shown; later updates
+        start a new one."""
+        if self.shown:
+            self.shown = False
+            self._write(f"\r{text}{_CLEAR_TO_END}\n" if text is not None else "\n")
+
+    def _write(self, data: str) -> None:
+        # RuntimeError: a signal handler's write interrupted a write of the same thread
+        with contextlib.suppress(OSError, ValueError, RuntimeError):
+            self._stream.write(data)
+            self._stream.flush()
