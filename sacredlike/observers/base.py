@@ -254,7 +254,8 @@ class RunReader(abc.ABC):
     def find_runs(self, query: RunQuery | None = None) -> list[StoredRun]:
         """Runs matching ``query`` (all runs when None), newest start first.
 
-        ``captured_out`` is left None in listings; :meth:`get_run` fills it.
+        ``captured_out`` is left None in listings, and the folder family (files, S3, GCS)
+        leaves ``info`` empty there (it is a file of its own); :meth:`get_run` fills both.
         """
 
     @abc.abstractmethod
