@@ -7,6 +7,7 @@ import math
 import pytest
 from bson import ObjectId
 
+from sacredlike.errors import SinkRejected
 from sacredlike.observers.mongo import MongoObserver, QueuedMongoObserver
 
 from .helpers import Beats, now, points, start
@@ -238,3 +239,29 @@ def test_sacred_keyword_arguments(mongo_server, db, tmp_path):
     assert queued.priority == 30
     for observer in (old_style, queued):
         observer.store.close()
+
+
+def test_overwrite_of_a_run_the_store_lacks_is_refused_at_once(make_observer):
+    with pytest.raises(SinkRejected, match="holds no run 999 to overwrite"):
+        make_observer(overwrite=999)
+
+
+def test_overwrite_happens_once_and_never_for_a_queued_run(make_observer, db, tmp_path):
+    first = start(make_observer(), tmp_path)
+    runner = make_observer(overwrite=first)
+    assert start(runner, tmp_path, config={"a": 2}) == first
+    runner.completed_event(stop_time=now(), result=1)
+    with pytest.raises(SinkRejected, match="already overwrote run"):
+        start(runner, tmp_path, config={"a": 3})
+    with pytest.raises(SinkRejected, match="queued run cannot overwrite"):
+        runner.queued_event(
+            ex_info={"name": "q", "base_dir": str(tmp_path), "sources": []},
+            command="main",
+            host_info={},
+            queue_time=now(),
+            config={},
+            meta_info={},
+            _id=None,
+        )
+    assert db.runs.count_documents({}) == 1
+    assert db.runs.find_one({"_id": first})["config"] == {"a": 2}

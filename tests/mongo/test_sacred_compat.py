@@ -13,6 +13,7 @@ from pathlib import Path
 
 import gridfs
 import pymongo.collection
+import pytest
 
 from sacredlike import Experiment
 from sacredlike.observers import FileStorageObserver
@@ -110,3 +111,13 @@ def test_failure_dir_given_as_str_or_path(make_observer, tmp_path):
     as_path = make_observer(failure_dir=tmp_path / "b")
     assert as_str.failure_dir == tmp_path / "a" and isinstance(as_str.failure_dir, Path)
     assert as_path.failure_dir == tmp_path / "b"
+
+
+def test_m_with_an_id_the_store_lacks_is_a_one_line_error(mongo_server, db, capsys):
+    where = f"{_plain(mongo_server)}:{db.name}.my_runs:999"
+    with pytest.raises(SystemExit) as stopped:
+        _experiment().run_commandline(["x", "-m", where])
+    assert stopped.value.code == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "holds no run 999 to overwrite" in line
+    assert db["my_runs"].count_documents({}) == 0

@@ -92,3 +92,9 @@ def test_an_unwritable_folder_is_refused(tmp_path):
         assert os.listdir(store) == []
     finally:
         shutil.rmtree(top)
+
+
+def test_overwrite_of_a_run_the_store_lacks_is_refused(tmp_path):
+    TinyDbObserver(tmp_path / "runs_db")  # an empty store
+    with pytest.raises(SinkRejected, match="holds no run 7 to overwrite"):
+        TinyDbObserver(tmp_path / "runs_db", overwrite=7)

@@ -126,6 +126,9 @@ class DocumentObserver(StoringObserver):
         """
         self.store = store
         self.overwrite = overwrite.get("_id") if isinstance(overwrite, dict) else overwrite
+        if self.overwrite is not None and not isinstance(overwrite, dict):
+            self._check_overwritable(self.overwrite)
+        self._overwritten = False
         self.priority = priority
         self.failure_dir = Path(
             failure_dir if failure_dir is not None else Path.home() / ".sacredlike" / "unsent_runs"
@@ -133,6 +136,15 @@ class DocumentObserver(StoringObserver):
         self._state_lock = threading.RLock()
         self._flush_lock = threading.Lock()
         self._new_run()
+
+    def _check_overwritable(self, run_id: Any) -> None:
+        """Refuse, before any run starts, an ``overwrite`` id the store does not hold."""
+        try:
+            self.store.load_run(run_id)
+        except SinkRejected as exc:
+            raise SinkRejected(
+                f"{self.store.describe()} holds no run {run_id!r} to overwrite"
+            ) from exc
 
     def destination(self) -> tuple:
         """The store and its runs collection."""
@@ -159,6 +171,10 @@ class DocumentObserver(StoringObserver):
 
     def queued_event(self, ex_info, command, host_info, queue_time, config, meta_info, _id):
         """Insert the document of a queued run and return its id."""
+        if self.overwrite is not None:
+            raise SinkRejected(
+                f"a queued run cannot overwrite run {self.overwrite!r}: queue a new run instead"
+            )
         self._new_run()
         self.record.queued(ex_info, command, host_info, queue_time, config, meta_info)
         return self._insert(ex_info, _id)
@@ -194,8 +210,14 @@ class DocumentObserver(StoringObserver):
         fields.update(format=self.document_format, captured_out="", info={})
         document = self._fit(dict(fields), run_id if self.overwrite is None else self.overwrite)
         if self.overwrite is not None:
+            if self._overwritten:  # a second run would mix its data into the first one's
+                raise SinkRejected(
+                    f"this observer already overwrote run {self.overwrite!r}; make a new "
+                    "observer (without overwrite) for further runs"
+                )
             run_id = self.overwrite
             self.beat_retry.call(lambda: self.store.update_run(run_id, document), "overwrite")
+            self._overwritten = True
         else:
             run_id = self.beat_retry.call(
                 lambda: self.store.insert_run(document, run_id), "inserting the run"
