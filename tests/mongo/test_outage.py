@@ -172,7 +172,9 @@ def test_append_is_exactly_once(make_observer, db):
     assert db.metrics.find_one({"_id": other.id})["steps"] == [0, 1]
 
 
-def test_points_stored_before_a_failure_are_not_stored_twice(make_observer, db, tmp_path):
+@pytest.mark.parametrize("failures", [1, 3])
+def test_points_stored_before_a_failure_are_not_stored_twice(make_observer, db, tmp_path, failures):
+    """The points land, the run update after them fails ``failures`` times in a row."""
     observer = make_observer()
     observer.beat_retry = RetryPolicy(attempts=1)
     run_id = start(observer, tmp_path)
@@ -181,17 +183,17 @@ def test_points_stored_before_a_failure_are_not_stored_twice(make_observer, db, 
 
     def flaky_update(run_id, fields):
         calls["n"] += 1
-        if calls["n"] == 1:
+        if calls["n"] <= failures:
             raise SinkUnavailable("injected")
         real_update(run_id, fields)
 
     observer.store.update_run = flaky_update
     beats = Beats(observer)
-    beats.beat(points("loss", 0, 3))
-    assert len(beats.errors) == 1
-    beats.beat(points("loss", 3, 2))
+    for beat in range(4):
+        beats.beat(points("loss", beat * 3, 3))
+    assert len(beats.errors) == failures
     observer.completed_event(stop_time=now(), result=None)
-    assert db.metrics.find_one({"run_id": run_id})["steps"] == [0, 1, 2, 3, 4]
+    assert db.metrics.find_one({"run_id": run_id})["steps"] == list(range(12))
 
 
 def test_upload_command_reports_errors(mongo_server, tmp_path, capsys):

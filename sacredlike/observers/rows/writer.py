@@ -156,7 +156,7 @@ class RowsObserver(StoringObserver):
         try:
             self.store.add_metrics(self._run_key, fresh)
         except Exception:
-            self._record.unskip(metrics_by_name, fresh)  # none stored: skip the same again
+            self._record.offer_failed(metrics_by_name, fresh, kept=False)  # none stored
             raise
 
     def artifact_event(self, name, filename, metadata=None, content_type=None) -> None:
