@@ -172,6 +172,18 @@ def test_append_is_exactly_once(make_observer, db):
     assert db.metrics.find_one({"_id": other.id})["steps"] == [0, 1]
 
 
+def test_an_append_that_landed_unseen_then_grew_stores_only_the_rest(make_observer, db):
+    store = make_observer().store
+    part = MetricPart({"run_id": 1, "name": "m"})
+    batch = {"steps": [0, 1, 2], "values": [0.0, 1.0, 2.0], "timestamps": [now()] * 3}
+    store.append_points([(part, {k: v[:2] for k, v in batch.items()})])
+    unseen = MetricPart(part.seed, id=part.id, count=0)  # more points came before the retry
+    store.append_points([(unseen, batch)])
+    assert unseen.count == 3
+    doc = db.metrics.find_one({"_id": part.id})
+    assert doc["steps"] == [0, 1, 2] and doc["values"] == [0.0, 1.0, 2.0] and doc["n"] == 3
+
+
 @pytest.mark.parametrize("failures", [1, 3])
 def test_points_stored_before_a_failure_are_not_stored_twice(make_observer, db, tmp_path, failures):
     """The points land, the run update after them fails ``failures`` times in a row."""
