@@ -102,8 +102,8 @@ class RunRecord:
     def skip_points(self, counts: dict[str, int]) -> None:
         """Drop the next ``counts[name]`` points offered for each metric: they are stored.
 
-        Used after a write stored part of a batch and raised (the dispatcher offers the
-        batch again, first), and when a run is resumed (its events replayed from the start).
+        Used when a run is resumed (its events replayed from the start); after a failed
+        ``log_metrics`` use :meth:`offer_failed`.
         """
         for name, count in counts.items():
             if count:
@@ -126,6 +126,21 @@ class RunRecord:
                 fresh[name] = series
         self._skip = {name: left for name, left in self._skip.items() if left}
         return fresh
+
+    def offer_failed(self, offered: dict[str, dict], fresh: dict[str, dict], kept: bool) -> None:
+        """Note that ``log_metrics`` raised after :meth:`new_points` gave ``fresh`` of ``offered``.
+
+        The dispatcher (or a queue) offers ``offered`` again, first: the points skipped in it
+        are skipped again, and those of ``fresh`` too if ``kept`` (the sink stored or buffered
+        them before raising), however many times the offer fails.
+        """
+        self.skip_points(
+            {
+                name: len(series["steps"])
+                - (0 if kept else len(fresh.get(name, {"steps": ()})["steps"]))
+                for name, series in offered.items()
+            }
+        )
 
     # -- events -------------------------------------------------------------------------
     def queued(
@@ -213,15 +228,6 @@ class RunRecord:
     def mark_stored(self, changes: dict[str, Any]) -> None:
         """Record that ``changes`` (as returned by :meth:`changes`) were written."""
         self._stored.update(changes)
-
-    def unskip(self, offered: dict[str, dict], fresh: dict[str, dict]) -> None:
-        """Undo :meth:`new_points` on ``offered`` (which returned ``fresh``): nothing was stored."""
-        self.skip_points(
-            {
-                name: len(series["steps"]) - len(fresh.get(name, {"steps": ()})["steps"])
-                for name, series in offered.items()
-            }
-        )
 
     def resumed(self, run_id: Any, stored: dict[str, Any]) -> None:
         """Take over run ``run_id`` whose stored fields are ``stored`` (replaying a journal).

@@ -458,6 +458,46 @@ def test_observer_write_failure_does_not_lose_points(storage_ex, tmp_path, monke
         assert reader.get_metrics(1)["x"].values == list(range(50))
 
 
+def test_points_offered_again_after_two_failures_in_a_row_are_stored_once(
+    storage_ex, tmp_path, monkeypatch
+):
+    """metrics.json's first refresh fails after its append, then the next append fails."""
+    observer = storage_ex.observers[0]
+    original_append = type(observer.store).append
+    original_refresh = type(observer)._write_metrics_json
+    failures = []
+
+    def flaky_append(self, key, data):
+        if key.endswith("metrics.jsonl") and failures == ["refresh"]:
+            failures.append("append")
+            raise OSError("disk full")
+        original_append(self, key, data)
+
+    def flaky_refresh(self):
+        if not failures:
+            failures.append("refresh")
+            raise OSError("disk full")
+        original_refresh(self)
+
+    monkeypatch.setattr(type(observer.store), "append", flaky_append)
+    monkeypatch.setattr(type(observer), "_write_metrics_json", flaky_refresh)
+
+    @storage_ex.main
+    def main(_run):
+        step = 0
+        while (step < 1100 or len(failures) < 2) and step < 20_000:
+            _run.log_scalar("x", step)
+            step += 1
+            if step > 1000:
+                time.sleep(0.005)  # every beat offers new points
+        return step
+
+    run = storage_ex.run(options=FAST)
+    assert failures == ["refresh", "append"]
+    with open_store(str(tmp_path / "runs")) as reader:
+        assert reader.get_metrics(1)["x"].values == list(range(run.result))
+
+
 def test_heartbeat_reaches_run_json_while_running(storage_ex, tmp_path):
     seen = []
 

@@ -172,26 +172,56 @@ def test_append_is_exactly_once(make_observer, db):
     assert db.metrics.find_one({"_id": other.id})["steps"] == [0, 1]
 
 
-def test_points_stored_before_a_failure_are_not_stored_twice(make_observer, db, tmp_path):
-    observer = make_observer()
-    observer.beat_retry = RetryPolicy(attempts=1)
-    run_id = start(observer, tmp_path)
+def test_an_append_that_landed_unseen_then_grew_stores_only_the_rest(make_observer, db):
+    store = make_observer().store
+    part = MetricPart({"run_id": 1, "name": "m"})
+    batch = {"steps": [0, 1, 2], "values": [0.0, 1.0, 2.0], "timestamps": [now()] * 3}
+    store.append_points([(part, {k: v[:2] for k, v in batch.items()})])
+    unseen = MetricPart(part.seed, id=part.id, count=0)  # more points came before the retry
+    store.append_points([(unseen, batch)])
+    assert unseen.count == 3
+    doc = db.metrics.find_one({"_id": part.id})
+    assert doc["steps"] == [0, 1, 2] and doc["values"] == [0.0, 1.0, 2.0] and doc["n"] == 3
+
+
+def _fail_run_updates(observer, failures: int) -> None:
+    """Make the next ``failures`` run updates of ``observer`` fail (after its points landed)."""
     real_update = observer.store.update_run
     calls = {"n": 0}
 
     def flaky_update(run_id, fields):
         calls["n"] += 1
-        if calls["n"] == 1:
+        if calls["n"] <= failures:
             raise SinkUnavailable("injected")
         real_update(run_id, fields)
 
+    observer.beat_retry = RetryPolicy(attempts=1)
     observer.store.update_run = flaky_update
+
+
+@pytest.mark.parametrize("failures", [1, 3])
+def test_points_stored_before_a_failure_are_not_stored_twice(make_observer, db, tmp_path, failures):
+    """The points land, the run update after them fails ``failures`` times in a row."""
+    observer = make_observer()
+    run_id = start(observer, tmp_path)
+    _fail_run_updates(observer, failures)
     beats = Beats(observer)
-    beats.beat(points("loss", 0, 3))
-    assert len(beats.errors) == 1
-    beats.beat(points("loss", 3, 2))
+    for beat in range(4):
+        beats.beat(points("loss", beat * 3, 3))
+    assert len(beats.errors) == failures
     observer.completed_event(stop_time=now(), result=None)
-    assert db.metrics.find_one({"run_id": run_id})["steps"] == [0, 1, 2, 3, 4]
+    assert db.metrics.find_one({"run_id": run_id})["steps"] == list(range(12))
+
+
+def test_a_queued_batch_retried_after_its_points_landed_is_stored_once(make_observer, db, tmp_path):
+    """The queue delivers the same batch again and again while the run update fails."""
+    observer = make_observer(QueuedMongoObserver, interval=0.01, retry_interval=0.01)
+    run_id = start(observer, tmp_path)
+    _fail_run_updates(observer.covered, 3)
+    Beats(observer).beat(points("loss", 0, 100))
+    observer.completed_event(stop_time=now(), result=None)
+    observer.join()
+    assert db.metrics.find_one({"run_id": run_id})["steps"] == list(range(100))
 
 
 def test_upload_command_reports_errors(mongo_server, tmp_path, capsys):

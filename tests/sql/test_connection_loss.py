@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from sacredlike.dispatch import merge_metrics
 from sacredlike.errors import SinkUnavailable
 from sacredlike.observers.rows import store as _rows_store
 from sacredlike.observers.sql import SqlObserver
@@ -96,3 +97,31 @@ def test_reader_reports_an_unreachable_server(server_db, proxy):
     with pytest.raises(SinkUnavailable, match="could not read run 1"):
         reader.get_run(1)
     reader.close()
+
+
+@pytest.mark.parametrize("lost", [1, 4], ids=["retried-inside", "offered-again"])
+def test_a_commit_whose_acknowledgement_is_lost_is_not_stored_twice(db, monkeypatch, lost):
+    """The database commits the points, then the connection drops before it says so."""
+    sa = pytest.importorskip("sqlalchemy")
+    monkeypatch.setattr(_rows_store, "RETRY_DELAYS", (0.0, 0.0, 0.0))
+    observer = SqlObserver(db.url)
+    run_id = start(observer)
+    commits = []
+
+    def commit_then_drop(conn):
+        if len(commits) < lost:
+            commits.append(conn.connection.dbapi_connection.commit())
+            raise sa.exc.OperationalError("COMMIT", None, ConnectionError("connection lost"))
+
+    sa.event.listen(observer.engine, "commit", commit_then_drop)
+    batches = [points("loss", range(0, 30)), points("loss", range(30, 50))]
+    try:
+        observer.log_metrics(batches[0], {})
+    except SinkUnavailable:  # every retry lost its acknowledgement: offered again, first
+        assert lost > len(_rows_store.RETRY_DELAYS)
+        batches[1] = merge_metrics(batches[0], batches[1])
+    observer.log_metrics(batches[1], {})
+    observer.completed_event(stop_time=at(3), result=None)
+    steps = db.rows("SELECT step FROM metrics WHERE run_id = :r ORDER BY id", r=str(run_id))
+    assert [r["step"] for r in steps] == list(range(50))
+    observer.engine.dispose()

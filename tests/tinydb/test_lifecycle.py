@@ -119,3 +119,35 @@ def test_metadata_is_written_at_most_every_write_interval(store, monkeypatch):
     assert len(writes) == 3
     with TinyDbReader(store) as reader:
         assert len(reader.get_metrics(1)["loss"]) == 5
+
+
+def test_a_replaced_file_that_cannot_be_reopened_counts_as_written(store, monkeypatch):
+    import datetime as dt
+    import os
+
+    from sacredlike.observers.document import tinydb_file
+    from sacredlike.observers.document.store import MetricPart
+    from sacredlike.observers.document.tinydb_store import TinyDbDocumentStore
+
+    writer = TinyDbDocumentStore(store, write_interval=3600)
+    run_id = writer.insert_run({"status": "RUNNING"})
+    part = MetricPart({"run_id": run_id, "name": "loss"})
+    stamps = [dt.datetime(2024, 1, 1)] * 2
+    writer.append_points([(part, {"steps": [0, 1], "values": [0.0, 1.0], "timestamps": stamps})])
+
+    replaced = []
+    real_hold = writer.file._hold
+
+    def reopen_fails(tables, held):
+        if not replaced:
+            return real_hold(tables, held)
+        held.close()
+        raise OSError("too many open files (test)")
+
+    monkeypatch.setattr(writer.file, "_hold", reopen_fails)
+    monkeypatch.setattr(tinydb_file.os, "replace", lambda *a: replaced.append(os.rename(*a)))
+    writer.sync()  # metadata.json was replaced: the points are stored, not pending
+    monkeypatch.undo()
+    writer.update_run(run_id, {"stop_time": stamps[0]})
+    [metric] = json.loads((store / "metadata.json").read_text())["metrics"].values()
+    assert metric["steps"] == [0, 1]

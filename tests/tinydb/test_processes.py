@@ -33,7 +33,7 @@ def main(_run, index):
             time.sleep(0.01)
     _run.add_artifact(artifact, "data.bin")
     return index
-ex.run(config_updates={"index": index}, options={"--beat-interval": "0.01"})
+print(ex.run(config_updates={"index": index}, options={"--beat-interval": "0.01"})._id)
 """
 
 
@@ -44,7 +44,7 @@ def _start(tmp_path, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(script), *args],
         env={**os.environ, "PYTHONPATH": ROOT},
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
 
@@ -56,13 +56,15 @@ def test_ten_concurrent_writers_lose_nothing(store, tmp_path):
         artifact.write_bytes(os.urandom(1000 + index))
         artifacts.append(artifact)
     workers = [_start(tmp_path, str(store), str(i), str(a), "400") for i, a in enumerate(artifacts)]
+    started = []
     for worker in workers:
-        _, errors = worker.communicate(timeout=120)
-        assert worker.returncode == 0, errors.decode()
+        out, errors = worker.communicate(timeout=120)
+        assert worker.returncode == 0 and out.strip(), errors.decode() or "no run was started"
+        started.append(int(out))
 
     with TinyDbReader(store) as reader:
         runs = reader.find_runs()
-        assert sorted(run.id for run in runs) == list(range(1, 11))
+        assert sorted(run.id for run in runs) == sorted(started) == list(range(1, 11))
         for run in runs:
             index = run.config["index"]
             assert run.status == "COMPLETED" and run.result == index

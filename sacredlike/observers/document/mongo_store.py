@@ -280,8 +280,9 @@ class MongoDocumentStore(DocumentStore):
     def append_points(self, batch: list[tuple[MetricPart, dict[str, list]]]) -> None:
         """One unordered bulk of ``$push``/``$each`` updates, each conditional on ``n``.
 
-        An update whose part already moved on (duplicate key on the upsert) is accepted
-        when the part holds exactly its points: an earlier try of the same append landed.
+        An update whose part already moved on (duplicate key on the upsert) means an earlier
+        try of this append landed unseen: it stored the first points of ``points`` (the
+        observer's pending points only grow at their end), so only the rest is appended.
         """
         from bson import ObjectId
         from pymongo import UpdateOne
@@ -291,10 +292,7 @@ class MongoDocumentStore(DocumentStore):
         for part, points in batch:
             if part.id is None:
                 part.id = ObjectId()
-            update: dict[str, Any] = {
-                "$push": {key: {"$each": to_bson(values)} for key, values in points.items()},
-                "$inc": {"n": len(points["steps"])},
-            }
+            update = _push(points)
             if part.count == 0:
                 update["$setOnInsert"] = to_bson(part.seed)
             operations.append(UpdateOne({"_id": part.id, "n": part.count}, update, upsert=True))
@@ -304,17 +302,25 @@ class MongoDocumentStore(DocumentStore):
             except BulkWriteError as exc:
                 for error in exc.details.get("writeErrors", []):
                     part, points = batch[error["index"]]
-                    self._check_landed(part, len(points["steps"]), error)
+                    self._append_rest(part, points, error)
         for part, points in batch:
             part.count += len(points["steps"])
 
-    def _check_landed(self, part: MetricPart, size: int, error: dict[str, Any]) -> None:
+    def _append_rest(self, part: MetricPart, points: dict[str, list], error: dict) -> None:
+        size = len(points["steps"])
         stored = self.metrics.find_one({"_id": part.id}, {"n": 1}) or {}
-        if error.get("code") != 11000 or stored.get("n") != part.count + size:
+        landed = stored.get("n", -1) - part.count
+        if error.get("code") != 11000 or not 0 < landed <= size:
             raise SinkRejected(
                 f"metric document {part.id} refused {size} points ({error.get('errmsg')}); "
-                f"it holds {stored.get('n')} points, expected {part.count} or {part.count + size}"
+                f"it holds {stored.get('n')} points, expected {part.count} to {part.count + size}"
             )
+        if landed == size:
+            return
+        rest = {key: values[landed:] for key, values in points.items()}
+        done = self.metrics.update_one({"_id": part.id, "n": part.count + landed}, _push(rest))
+        if done.matched_count != 1:
+            raise SinkRejected(f"metric document {part.id} changed while points were appended")
 
     def put_file(
         self,
@@ -372,6 +378,14 @@ class MongoDocumentStore(DocumentStore):
         from bson import json_util
 
         return json_util.loads(text, json_options=_json_options())
+
+
+def _push(points: dict[str, list]) -> dict[str, Any]:
+    """The update appending ``points`` to a metric document and counting them in ``n``."""
+    return {
+        "$push": {key: {"$each": to_bson(values)} for key, values in points.items()},
+        "$inc": {"n": len(points["steps"])},
+    }
 
 
 def _json_options() -> Any:

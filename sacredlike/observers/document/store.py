@@ -63,8 +63,8 @@ class DocumentStore(abc.ABC):
         """Append points (``steps``, ``values``, ``timestamps``) to parts, exactly once.
 
         Assigns ``part.id`` to new parts. Only when every append succeeded, advances each
-        ``part.count``; after an error no count changes, and retrying the same batch later
-        must not store an append that already reached the store a second time.
+        ``part.count``; after an error no count changes, and a later try (the same points,
+        possibly followed by newer ones) must not store again what already reached the store.
         """
 
     @abc.abstractmethod

@@ -117,7 +117,10 @@ class MetadataFile:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def write(self, tables: Tables) -> None:
-        """Replace the file by ``tables`` atomically (call under :meth:`locked`)."""
+        """Replace the file by ``tables`` atomically (call under :meth:`locked`).
+
+        Raises only if the file was not replaced, so a caller never writes the same change twice.
+        """
         handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".metadata-")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -132,7 +135,8 @@ class MetadataFile:
             self.forget()
             raise
         self.forget()
-        self._hold(tables, open(self.path, "rb"))  # noqa: SIM115 - kept open
+        with contextlib.suppress(OSError):  # stored: failing to re-open it only costs the cache
+            self._hold(tables, open(self.path, "rb"))  # noqa: SIM115 - kept open
 
 
 def _signature(found: os.stat_result) -> tuple[int, ...]:

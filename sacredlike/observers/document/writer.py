@@ -294,7 +294,7 @@ class DocumentObserver(StoringObserver):
             self._after_event(final=False)
         except Exception:
             with self._state_lock:  # buffered: skip them when the dispatcher offers them again
-                self.record.skip_points({n: len(s["steps"]) for n, s in fresh.items()})
+                self.record.offer_failed(metrics_by_name, fresh, kept=True)
             raise
 
     def resource_event(self, filename):

@@ -331,19 +331,23 @@ class FolderObserver(StoringObserver):
         then fails, the points offered again are skipped (metrics.json is rebuilt from the
         same points at the next refresh or at the end of the run).
         """
-        metrics_by_name = self.record.new_points(metrics_by_name)
-        if not metrics_by_name:
+        fresh = self.record.new_points(metrics_by_name)
+        if not fresh:
             return
-        formatted = [(name, _series_json(series)) for name, series in metrics_by_name.items()]
+        formatted = [(name, _series_json(series)) for name, series in fresh.items()]
         lines = "".join(_metrics_line(name, parts) for name, parts in formatted)
-        self.store.append(f"{self.record.run_id}/metrics.jsonl", lines.encode())
+        try:
+            self.store.append(f"{self.record.run_id}/metrics.jsonl", lines.encode())
+        except Exception:
+            self.record.offer_failed(metrics_by_name, fresh, kept=False)
+            raise
         for name, parts in formatted:
-            self._metrics.add(name, parts, len(metrics_by_name[name]["steps"]))
+            self._metrics.add(name, parts, len(fresh[name]["steps"]))
         if self._metrics.due():
             try:
                 self._write_metrics_json()
             except Exception:
-                self.record.skip_points({n: len(s["steps"]) for n, s in metrics_by_name.items()})
+                self.record.offer_failed(metrics_by_name, fresh, kept=True)
                 raise
 
     def artifact_event(self, name, filename, metadata=None, content_type=None):

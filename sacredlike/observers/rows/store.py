@@ -9,6 +9,7 @@ its next event. Table layout: :mod:`sacredlike.observers.rows.schema`.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import io
 import itertools
@@ -212,28 +213,52 @@ class RowStore:
         """
 
         def work(conn: sa.Connection) -> tuple[int, dict[str, int]]:
-            run, metric = tables.run, tables.metrics
+            run = tables.run
             key = conn.execute(sa.select(run.c.id).where(run.c.run_id == str(run_id))).scalar()
             if key is None:
                 raise SinkRejected(f"no run {run_id!r} in SQL store {self.shown_url} to resume")
-            counts = sa.select(metric.c.name, sa.func.count()).where(metric.c.run_id == str(run_id))
-            rows = conn.execute(counts.group_by(metric.c.name))
-            return int(key), {name: int(count) for name, count in rows}
+            return int(key), _metric_counts(conn, str(run_id))
 
         return self.transaction("load the run", work)
 
     # -- metrics ------------------------------------------------------------------------
-    def add_metrics(self, run_id: str, metrics_by_name: Mapping[str, Mapping[str, Any]]) -> None:
-        """Insert every storable point of ``metrics_by_name`` in one bulk transaction.
+    def metric_counts(self, run_id: str) -> dict[str, int]:
+        """The number of stored points of each metric of run ``run_id``."""
+        return self.transaction("count metric points", lambda conn: _metric_counts(conn, run_id))
 
-        Points the rule of :mod:`sacredlike.metric_values` or the database refuses are left
-        out and reported in one WARNING (their count and the first reason); the others are
-        stored, so one bad point never costs the good ones.
+    def add_metrics(
+        self,
+        run_id: str,
+        metrics_by_name: Mapping[str, Mapping[str, Any]],
+        stored: Mapping[str, int],
+    ) -> dict[str, int]:
+        """Insert every storable point of ``metrics_by_name`` in one bulk transaction, once.
+
+        ``stored`` counts the points of each metric stored before; the counts after are
+        returned. A try repeated after a lost connection first counts again: if the counts
+        moved, the earlier try was committed (only its acknowledgement was lost) and nothing
+        is inserted twice. Points the rule of :mod:`sacredlike.metric_values` or the database
+        refuses are left out and reported in one WARNING (their count and the first reason);
+        the others are stored, so one bad point never costs the good ones.
         """
         refused: list[str] = []
         rows = list(metric_rows(run_id, metrics_by_name, refused))
-        if rows:
-            refused += self.transaction("insert metrics", lambda conn: insert_isolating(conn, rows))
+        before = {name: count for name, count in stored.items() if count}
+        tries = itertools.count()
+
+        def work(conn: sa.Connection) -> dict[str, int]:
+            if next(tries):
+                counts = _metric_counts(conn, run_id)
+                if counts != before:
+                    return counts
+            left_out[:] = insert_isolating(conn, rows)
+            if left_out:
+                return _metric_counts(conn, run_id)
+            return dict(collections.Counter(before) + collections.Counter(r[1] for r in rows))
+
+        left_out: list[str] = []
+        after = self.transaction("insert metrics", work) if rows else dict(before)
+        refused += left_out
         if refused:
             logger.warning(
                 "SQL store %s: %d metric point(s) of run %s refused and not stored: %s",
@@ -242,6 +267,7 @@ class RowStore:
                 run_id,
                 refused[0],
             )
+        return after
 
     # -- files --------------------------------------------------------------------------
     def add_artifact(
@@ -470,3 +496,9 @@ def _host_id(conn: sa.Connection, host_info: Mapping[str, Any], nul: bool) -> in
         },
     )
     return host_id
+
+
+def _metric_counts(conn: sa.Connection, run_id: str) -> dict[str, int]:
+    metric = tables.metrics
+    counts = sa.select(metric.c.name, sa.func.count()).where(metric.c.run_id == run_id)
+    return {name: int(count) for name, count in conn.execute(counts.group_by(metric.c.name))}

@@ -26,6 +26,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ...errors import SinkUnavailable
 from ...record import OutputDelta, RunRecord
 from ..base import StoringObserver
 from ..oversized import MOVABLE_FIELDS, fields_to_move, note
@@ -61,6 +62,8 @@ class RowsObserver(StoringObserver):
         self._key: int | None = None
         self._captured_out: str | None = None
         self._output_copied = 0
+        self._stored_points: dict[str, int] = {}
+        self._unsure: dict[str, int] | None = None
 
     @property
     def engine(self) -> Any:
@@ -98,10 +101,12 @@ class RowsObserver(StoringObserver):
         self._record.resumed(run_id, {})
         self._record.skip_points(counts)
         self._captured_out = None
+        self._stored_points, self._unsure = counts, None
 
     def _insert(self, preset_id: Any) -> Any:
         self._captured_out = None
         self._output_copied = 0
+        self._stored_points, self._unsure = {}, None
         changes = self._record.changes()
         written, files = self._fit(changes)
         self._key = self.store.add_run(written, preset_id)
@@ -183,12 +188,23 @@ class RowsObserver(StoringObserver):
         self._record.output.mark_stored()
 
     def log_metrics(self, metrics_by_name, info) -> None:
-        """Insert the new metric points in bulk (all or none: a failed batch is offered again)."""
+        """Insert the new metric points in bulk (all or none: a failed batch is offered again).
+
+        After an insert failed on a lost connection, its commit may still have landed: the
+        stored counts are read back first and, if they moved, its points are not sent again.
+        """
+        if self._unsure is not None:
+            counts = self.store.metric_counts(self._run_key)
+            if counts != self._stored_points:
+                self._record.skip_points(self._unsure)
+            self._stored_points, self._unsure = counts, None
         fresh = self._record.new_points(metrics_by_name)
         try:
-            self.store.add_metrics(self._run_key, fresh)
-        except Exception:
-            self._record.unskip(metrics_by_name, fresh)  # none stored: skip the same again
+            self._stored_points = self.store.add_metrics(self._run_key, fresh, self._stored_points)
+        except Exception as error:
+            self._record.offer_failed(metrics_by_name, fresh, kept=False)
+            if isinstance(error, SinkUnavailable):
+                self._unsure = {name: len(series["steps"]) for name, series in fresh.items()}
             raise
 
     def artifact_event(self, name, filename, metadata=None, content_type=None) -> None:
