@@ -86,18 +86,16 @@ class OutputCapture:
             _running.remove(self)
 
 
-class _TeeRaw(io.RawIOBase):
-    """The bytes end of a capturing stream: decodes, echoes to the original, keeps a copy.
+class _RawTee(io.RawIOBase):
+    """The bytes end of a capturing stream: decodes each write and hands both on.
 
     Python's own ``TextIOWrapper`` and ``BufferedWriter`` sit on top of it, so ``print``
     stays in C until a buffer fills (or a line ends on a terminal): one Python call per
     buffer instead of two per ``print``.
     """
 
-    def __init__(self, original: TextIO, capture: OutputCapture, encoding: str) -> None:
+    def __init__(self, encoding: str) -> None:
         super().__init__()
-        self._original = original
-        self._keep = capture.write
         self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
         self.before_write: Any = None  # called first (stderr flushes stdout: keeps order)
 
@@ -107,10 +105,25 @@ class _TeeRaw(io.RawIOBase):
     def write(self, data: Any) -> int:
         if self.before_write is not None:
             self.before_write()
-        text = self._decoder.decode(bytes(data))
+        data = bytes(data)
+        self._deliver(data, self._decoder.decode(data))
+        return len(data)
+
+    def _deliver(self, data: bytes, text: str) -> None:
+        raise NotImplementedError
+
+
+class _TeeRaw(_RawTee):
+    """Under sys capture: echoes the text to the original stream and keeps a copy."""
+
+    def __init__(self, original: TextIO, capture: OutputCapture, encoding: str) -> None:
+        super().__init__(encoding)
+        self._original = original
+        self._keep = capture.write
+
+    def _deliver(self, data: bytes, text: str) -> None:
         self._original.write(text)
         self._keep(text)
-        return len(data)
 
     def flush(self) -> None:
         self._original.flush()
@@ -169,25 +182,16 @@ class SysCapture(OutputCapture):
             stream.flush()
 
 
-class _FdTeeRaw(io.RawIOBase):
-    """The bytes end of a Python-level stream under fd capture: one of the two terminals."""
+class _FdTeeRaw(_RawTee):
+    """Under fd capture: hands each write to the capture for terminal ``index`` (0 or 1)."""
 
     def __init__(self, capture: FdCapture, index: int, encoding: str) -> None:
-        super().__init__()
+        super().__init__(encoding)
         self._capture = capture
         self._index = index
-        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-        self.before_write: Any = None  # called first (stderr flushes stdout: keeps order)
 
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        if self.before_write is not None:
-            self.before_write()
-        data = bytes(data)
-        self._capture.record(self._index, data, self._decoder.decode(data))
-        return len(data)
+    def _deliver(self, data: bytes, text: str) -> None:
+        self._capture.record(self._index, data, text)
 
     def isatty(self) -> bool:
         return os.isatty(self._capture.terminals[self._index])
