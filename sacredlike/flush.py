@@ -6,13 +6,14 @@ heartbeat thread, then the final beat). :meth:`MetricsFlush.stop` (called for a 
 any thread) lets the batch being written finish and hands out no further batch;
 :meth:`MetricsFlush.end` then logs exactly how many points were not stored. On a terminal, a
 progress line shows the final flush once it has taken more than :data:`PROGRESS_DELAY`
-seconds.
+seconds; elsewhere (a log file, a batch system) one log line says so instead.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
@@ -42,6 +43,8 @@ class MetricsFlush:
         self._sent_before = 0
         self._run_id: Any = None
         self._progress: ProgressLine | None = None
+        self._began: float | None = None  # when the final flush began (monotonic)
+        self._noted = False  # the final flush was slow and logged so (no terminal)
 
     def batches(self, drained: DrainedPoints) -> Iterator[MetricsByName]:
         """The batches of ``drained``, one at a time, until :meth:`stop` is called."""
@@ -60,6 +63,9 @@ class MetricsFlush:
             self._held -= size
             if self._progress is not None and not self._stopped.is_set():
                 self._progress.update(self._status)
+            elif self._slow_without_terminal():
+                self._noted = True
+                _log.info("%s", self._status())
         self._unsent += self._held
         self._held = 0
 
@@ -69,6 +75,13 @@ class MetricsFlush:
         self._run_id = run_id
         self._sent_before = self._sent
         self._progress = ProgressLine.on_terminal(stream, PROGRESS_DELAY)
+        self._began = time.monotonic()
+
+    def _slow_without_terminal(self) -> bool:
+        """The final flush, with no progress line, has just passed :data:`PROGRESS_DELAY`."""
+        if self._progress is not None or self._began is None or self._noted:
+            return False
+        return time.monotonic() - self._began >= PROGRESS_DELAY
 
     def stop(self) -> None:
         """Hand out no further batch (the one being written finishes); end the progress line."""
@@ -82,6 +95,8 @@ class MetricsFlush:
         unsent = self._unsent + self._held
         if self._progress is not None:
             self._progress.end(f"stored run {self._run_id}: {done:,} metric points")
+        elif self._noted:
+            _log.info("stored run %s: %s metric points", self._run_id, f"{done:,}")
         if not unsent:
             return
         if self._stopped.is_set():

@@ -186,9 +186,19 @@ def test_a_slow_final_flush_shows_a_progress_line_on_a_terminal(tmp_path):
     assert "storing run" not in (runs / "1" / "cout.txt").read_text()
 
 
-def test_no_progress_line_when_stderr_is_not_a_terminal(tmp_path):
+def test_a_slow_final_flush_without_a_terminal_logs_one_line_instead(tmp_path):
     child = _child(tmp_path / "runs", "--slow", "0.05", "--progress-delay", "0", stderr=-1)
     _, err = child.communicate(timeout=30)
     assert child.returncode == 0, err
-    assert "storing run" not in err and "stored run" not in err
+    assert "\r" not in err
+    assert err.count("storing run 1: ") == 1
+    assert f"storing run 1: 500 / 5,000 metric points {HINT}" in err
+    assert err.count("stored run 1: 5,000 metric points") == 1
     assert _stored(tmp_path / "runs")[1] == list(range(5000))
+
+
+def test_a_quick_final_flush_without_a_terminal_logs_nothing(tmp_path):
+    child = _child(tmp_path / "runs", "--progress-delay", "60", stderr=-1)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 0, err
+    assert "storing run" not in err and "stored run" not in err
