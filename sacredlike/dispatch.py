@@ -80,6 +80,8 @@ class Dispatcher:
         self._backlog: dict[int, MetricsByName] = {}
         self._deferred: BaseException | None = None
         self._lease_takers: dict[int, bool] = {}
+        self._last_beat: tuple[dict, dict[str, Any], Any] | None = None
+        self._failures_told = 0  # failures the latest beat's info carried
         self.failures: list[dict[str, str]] = []
         """Each time an observer began failing: ``{"observer", "event", "time", "error"}``."""
 
@@ -128,6 +130,9 @@ class Dispatcher:
         bounded); each goes to every observer before the next batch is made. ``lease_until``
         goes to the observers whose ``heartbeat_event`` takes it (Sacred's do not).
         """
+        beat = {"captured_out": captured_out, "beat_time": beat_time, "result": result}
+        self._last_beat = ({**info}, beat, lease_until)
+        self._failures_told = len(self.failures)
         if self.failures:
             info = {**info, FAILURES_KEY: list(self.failures)}
         with self._lock:
@@ -137,19 +142,19 @@ class Dispatcher:
                 delivered = True
             if not delivered:  # no new points: still retry what an observer missed before
                 self._deliver_metrics({}, info)
-            for observer in self.observers:
-                lease = {}
-                if lease_until is not None and self._takes_lease(observer):
-                    lease["lease_until"] = lease_until
-                self._call(
-                    observer,
-                    "heartbeat_event",
-                    info=info,
-                    captured_out=captured_out,
-                    beat_time=beat_time,
-                    result=result,
-                    **lease,
-                )
+            self._heartbeat(info, beat, lease_until)
+
+    def _heartbeat(
+        self, info: dict, beat: dict[str, Any], lease_until: Any, *, final: bool = False
+    ) -> None:
+        """``heartbeat_event`` to every observer (``final``: to those not failing in it)."""
+        for observer in self.observers:
+            if final and (id(observer), "heartbeat_event") in self._failing:
+                continue
+            lease = {}
+            if lease_until is not None and self._takes_lease(observer):
+                lease["lease_until"] = lease_until
+            self._call(observer, "heartbeat_event", not final, info=info, **beat, **lease)
 
     def _takes_lease(self, observer: Any) -> bool:
         key = id(observer)
@@ -175,8 +180,16 @@ class Dispatcher:
 
     # -- end -------------------------------------------------------------------------------
     def finish(self, method: str, **kwargs: Any) -> None:
-        """Deliver the terminal event to every observer (even if some raise), then join them."""
+        """Deliver the terminal event to every observer (even if some raise), then join them.
+
+        An observer that began failing in the last beat is recorded first: the others get
+        that beat again with the failure in ``info`` (no later beat would carry it).
+        """
         with self._lock:
+            if self._last_beat is not None and len(self.failures) > self._failures_told:
+                info, beat, lease_until = self._last_beat
+                info = {**info, FAILURES_KEY: list(self.failures)}
+                self._heartbeat(info, beat, lease_until, final=True)
             for observer in self.observers:
                 self._call(observer, method, may_raise=False, **kwargs)
             for observer in self.observers:

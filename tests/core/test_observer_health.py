@@ -46,6 +46,30 @@ def test_failures_are_recorded_in_the_run_and_shown(tmp_path, capsys):
     assert "Broken in heartbeat_event: store went away" in shown
 
 
+def test_a_failure_in_the_final_beat_is_recorded_too(tmp_path):
+    class FailsAtTheEnd(RunObserver):
+        def heartbeat_event(self, **kwargs):
+            self.beats = getattr(self, "beats", 0) + 1
+            if kwargs["info"].get("last"):
+                raise ConnectionError("gone at the end")
+
+    ex = Experiment("health")
+    late = FailsAtTheEnd()
+    ex.observers += [FileStorageObserver(tmp_path / "runs"), late]
+
+    @ex.main
+    def main(_run):
+        _run.info["last"] = True  # only the final beat carries it: the main is quick
+
+    run = ex.run(options={"--capture": "sys", "--beat-interval": 60})
+    with open_store(str(tmp_path / "runs")) as store:
+        stored = store.get_run(run._id)
+    [failure] = stored.info["observer_failures"]
+    assert failure["observer"] == "FailsAtTheEnd" and "gone at the end" in failure["error"]
+    assert stored.status == "COMPLETED"
+    assert late.beats == 1  # the failing observer is not called again for it
+
+
 @pytest.mark.parametrize("how", ["argument", "flag"])
 def test_strict_observers_fail_the_run(tmp_path, how):
     ex = _experiment(tmp_path, strict_observers=how == "argument")
