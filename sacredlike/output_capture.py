@@ -96,6 +96,7 @@ class _RawTee(io.RawIOBase):
 
     def __init__(self, encoding: str) -> None:
         super().__init__()
+        self.encoding = encoding
         self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
         self.before_write: Any = None  # called first (stderr flushes stdout: keeps order)
 
@@ -135,18 +136,29 @@ class _TeeRaw(_RawTee):
         return self._original.fileno()
 
 
-def _tee_stream(
-    original: TextIO, capture: OutputCapture, *, line_buffering: bool
-) -> tuple[TextIO, _TeeRaw]:
-    encoding = getattr(original, "encoding", None) or "utf-8"
-    raw = _TeeRaw(original, capture, encoding)
-    stream = io.TextIOWrapper(
+def _std_streams(out: _RawTee, err: _RawTee, out_is_terminal: bool) -> tuple[TextIO, TextIO]:
+    """Text streams for ``sys.stdout`` and ``sys.stderr`` over the raw tees ``out`` and ``err``.
+
+    Like Python's own, stdout is line-buffered only on a terminal (otherwise every print
+    would be a call down here) and stderr always is; stderr flushes stdout before each
+    write, so the record keeps the order in which lines were written to the two.
+    """
+    stdout = _text_stream(out, line_buffering=out_is_terminal)
+    err.before_write = stdout.flush
+    return stdout, _text_stream(err, line_buffering=True)
+
+
+def _text_stream(raw: _RawTee, *, line_buffering: bool) -> TextIO:
+    return io.TextIOWrapper(
         io.BufferedWriter(raw),
-        encoding=encoding,
+        encoding=raw.encoding,
         errors="backslashreplace",
         line_buffering=line_buffering,
     )
-    return stream, raw
+
+
+def _encoding(stream: TextIO) -> str:
+    return getattr(stream, "encoding", None) or "utf-8"
 
 
 class SysCapture(OutputCapture):
@@ -160,10 +172,9 @@ class SysCapture(OutputCapture):
     def start(self) -> None:
         """Replace ``sys.stdout``/``sys.stderr`` with capturing streams."""
         self._saved = (sys.stdout, sys.stderr)
-        stdout, _ = _tee_stream(sys.stdout, self, line_buffering=sys.stdout.isatty())
-        stderr, stderr_raw = _tee_stream(sys.stderr, self, line_buffering=True)
-        stderr_raw.before_write = stdout.flush
-        sys.stdout, sys.stderr = stdout, stderr
+        out = _TeeRaw(sys.stdout, self, _encoding(sys.stdout))
+        err = _TeeRaw(sys.stderr, self, _encoding(sys.stderr))
+        sys.stdout, sys.stderr = _std_streams(out, err, sys.stdout.isatty())
         self._started()
 
     def stop(self) -> None:
@@ -221,7 +232,7 @@ class FdCapture(OutputCapture):
         _flush_std_streams()
         self.terminals = (os.dup(1), os.dup(2))
         self._saved_streams = (sys.stdout, sys.stderr)
-        encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+        encoding = _encoding(sys.stdout)
         self._lock = threading.RLock()  # a signal handler may print while a write holds it
         self._pipes: list[int | None] = []
         self._decoders = []
@@ -233,23 +244,11 @@ class FdCapture(OutputCapture):
             os.close(write_end)
             self._pipes.append(read_end)
             self._decoders.append(codecs.getincrementaldecoder(encoding)(errors="replace"))
-        # Like Python's own streams, stdout is line-buffered only on a terminal (otherwise
-        # every print would be a system call); stderr always is, and flushes stdout first.
-        stdout = io.TextIOWrapper(
-            io.BufferedWriter(_FdTeeRaw(self, 0, encoding)),
-            encoding=encoding,
-            errors="backslashreplace",
-            line_buffering=os.isatty(self.terminals[0]),
+        sys.stdout, sys.stderr = _std_streams(
+            _FdTeeRaw(self, 0, encoding),
+            _FdTeeRaw(self, 1, encoding),
+            os.isatty(self.terminals[0]),
         )
-        stderr_raw = _FdTeeRaw(self, 1, encoding)
-        stderr_raw.before_write = stdout.flush
-        stderr = io.TextIOWrapper(
-            io.BufferedWriter(stderr_raw),
-            encoding=encoding,
-            errors="backslashreplace",
-            line_buffering=True,
-        )
-        sys.stdout, sys.stderr = stdout, stderr
         self._terminal_stderr = open(  # noqa: SIM115
             self.terminals[1],
             "w",
@@ -278,13 +277,13 @@ class FdCapture(OutputCapture):
             _write_all(self.terminals[index], data)
             self.write(text)
 
-    def _drain(self, *, until_closed: bool = False) -> None:
+    def _drain(self) -> None:
         """Copy what the pipes hold now to the terminals and the record (lock held)."""
         for index, read_end in enumerate(self._pipes):
             if read_end is None:
                 continue
             taken = 0
-            while until_closed or taken < self.drain_limit:
+            while taken < self.drain_limit:
                 try:
                     data = os.read(read_end, 65536)
                 except BlockingIOError:
