@@ -131,11 +131,11 @@ class Dispatcher:
         goes to the observers whose ``heartbeat_event`` takes it (Sacred's do not).
         """
         beat = {"captured_out": captured_out, "beat_time": beat_time, "result": result}
-        self._last_beat = ({**info}, beat, lease_until)
-        self._failures_told = len(self.failures)
-        if self.failures:
-            info = {**info, FAILURES_KEY: list(self.failures)}
         with self._lock:
+            self._last_beat = ({**info}, beat, lease_until)
+            self._failures_told = len(self.failures)
+            if self.failures:
+                info = {**info, FAILURES_KEY: list(self.failures)}
             delivered = False
             for new_points in metric_batches:
                 self._deliver_metrics(new_points, info)

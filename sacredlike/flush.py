@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from .dispatch import MetricsByName, count_points
 from .metrics_logger import DrainedPoints
-from .progress_line import ProgressLine
+from .progress_line import ProgressLine, ProgressLog
 
 PROGRESS_DELAY = 1.0
 """Seconds of final flush before the progress line appears (on a terminal only)."""
@@ -42,9 +41,7 @@ class MetricsFlush:
         self._unsent = 0  # drained and never handed out
         self._sent_before = 0
         self._run_id: Any = None
-        self._progress: ProgressLine | None = None
-        self._began: float | None = None  # when the final flush began (monotonic)
-        self._noted = False  # the final flush was slow and logged so (no terminal)
+        self._progress: ProgressLine | ProgressLog | None = None  # during the final flush
 
     def batches(self, drained: DrainedPoints) -> Iterator[MetricsByName]:
         """The batches of ``drained``, one at a time, until :meth:`stop` is called."""
@@ -63,25 +60,17 @@ class MetricsFlush:
             self._held -= size
             if self._progress is not None and not self._stopped.is_set():
                 self._progress.update(self._status)
-            elif self._slow_without_terminal():
-                self._noted = True
-                _log.info("%s", self._status())
         self._unsent += self._held
         self._held = 0
 
     def begin(self, run_id: Any, stream: TextIO) -> None:
-        """Start the final flush of run ``run_id``, with a progress line if ``stream`` is a
-        terminal."""
+        """Start the final flush of run ``run_id``: its progress shows on ``stream`` if that
+        is a terminal, else in the log."""
         self._run_id = run_id
         self._sent_before = self._sent
-        self._progress = ProgressLine.on_terminal(stream, PROGRESS_DELAY)
-        self._began = time.monotonic()
-
-    def _slow_without_terminal(self) -> bool:
-        """The final flush, with no progress line, has just passed :data:`PROGRESS_DELAY`."""
-        if self._progress is not None or self._began is None or self._noted:
-            return False
-        return time.monotonic() - self._began >= PROGRESS_DELAY
+        self._progress = ProgressLine.on_terminal(stream, PROGRESS_DELAY) or ProgressLog(
+            _log, PROGRESS_DELAY
+        )
 
     def stop(self) -> None:
         """Hand out no further batch (the one being written finishes); end the progress line."""
@@ -95,8 +84,6 @@ class MetricsFlush:
         unsent = self._unsent + self._held
         if self._progress is not None:
             self._progress.end(f"stored run {self._run_id}: {done:,} metric points")
-        elif self._noted:
-            _log.info("stored run %s: %s metric points", self._run_id, f"{done:,}")
         if not unsent:
             return
         if self._stopped.is_set():

@@ -1,8 +1,10 @@
-"""One status line rewritten in place on a terminal (no tqdm or rich needed)."""
+"""Progress of a long wait: one status line rewritten in place on a terminal (no tqdm or
+rich needed), or one log line where there is no terminal."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable
 from typing import TextIO
@@ -52,3 +54,26 @@ class ProgressLine:
         with contextlib.suppress(OSError, ValueError, RuntimeError):
             self._stream.write(data)
             self._stream.flush()
+
+
+class ProgressLog:
+    """Where there is no terminal: logs ``text()`` once (INFO) when ``delay`` seconds have
+    passed, and the last state at :meth:`end` if it did; the same calls as :class:`ProgressLine`.
+    """
+
+    def __init__(self, log: logging.Logger, delay: float) -> None:
+        self._log = log
+        self._due = time.monotonic() + delay
+        self.shown = False
+
+    def update(self, text: Callable[[], str]) -> None:
+        """Log ``text()`` if the delay has passed and nothing was logged yet."""
+        if not self.shown and time.monotonic() >= self._due:
+            self.shown = True
+            self._log.info("%s", text())
+
+    def end(self, text: str | None = None) -> None:
+        """Log ``text`` as the last state if the progress was logged."""
+        if self.shown and text is not None:
+            self._log.info("%s", text)
+        self.shown = False
