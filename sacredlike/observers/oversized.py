@@ -15,7 +15,7 @@ value was lost, and on MariaDB the run stayed RUNNING for ever.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 MOVABLE_FIELDS = ("config", "info", "result")
@@ -23,15 +23,24 @@ MOVABLE_FIELDS = ("config", "info", "result")
 NOTE_KEY = "stored_in_file"
 
 
-def fields_to_move(sizes: Mapping[str, int], budget: int) -> list[str]:
-    """The fields to move, largest first, until the others take at most ``budget`` bytes."""
-    left = sum(sizes.values())
-    moved = []
-    for field in sorted(sizes, key=sizes.__getitem__, reverse=True):
+def too_big(
+    fields: Mapping[str, Any], encode: Callable[[Any], bytes], budget: int
+) -> dict[str, bytes]:
+    """The movable ``fields`` to store as files, with their content as ``encode`` gives it.
+
+    The largest go first, until the others take at most ``budget`` bytes; an empty dict
+    when everything fits.
+    """
+    encoded = {
+        field: encode(fields[field]) for field in MOVABLE_FIELDS if fields.get(field) is not None
+    }
+    left = sum(map(len, encoded.values()))
+    moved = {}
+    for field in sorted(encoded, key=lambda field: len(encoded[field]), reverse=True):
         if left <= budget:
             break
-        moved.append(field)
-        left -= sizes[field]
+        moved[field] = encoded[field]
+        left -= len(encoded[field])
     return moved
 
 

@@ -52,7 +52,7 @@ from ...errors import SinkError, SinkRejected
 from ...record import RunRecord
 from ...serialize import flatten
 from ..base import StoringObserver
-from ..oversized import MOVABLE_FIELDS, fields_to_move, note
+from ..oversized import note, too_big
 from ..retry import RetryPolicy
 from .store import DocumentStore, MetricPart
 
@@ -235,20 +235,14 @@ class DocumentObserver(StoringObserver):
         budget = self.store.field_budget()
         if budget is None:
             return fields
-        encoded = {
-            key: self.store.encode_field(fields[key])
-            for key in MOVABLE_FIELDS
-            if fields.get(key) is not None
-        }
-        moved = fields_to_move({key: len(data) for key, data in encoded.items()}, budget)
         fitted = dict(fields)
-        for key in moved:
+        for key, data in too_big(fields, self.store.encode_field, budget).items():
             owner = run_id if run_id is not None else uuid.uuid4().hex
             name = f"{key}://{self.store.runs_name}/{owner}"
-            self.store.put_file(name, io.BytesIO(encoded[key]), replace=True)
+            self.store.put_file(name, io.BytesIO(data), replace=True)
             value = fields[key]
             kept = {"metrics": value["metrics"]} if key == "info" and "metrics" in value else {}
-            fitted[key] = note(name, len(encoded[key]), **kept)
+            fitted[key] = note(name, len(data), **kept)
         return fitted
 
     def _store_sources(self, ex_info: dict) -> list:

@@ -93,7 +93,7 @@ class RowStore:
         """Most bytes of JSON ``config``, ``info`` and ``result`` take in one statement.
 
         Half of :attr:`packet_limit`; values beyond it are stored as files of the run
-        (:mod:`sacredlike.observers.rows.oversized`).
+        (:mod:`sacredlike.observers.oversized`).
         """
         return self.packet_limit // 2
 

@@ -22,6 +22,7 @@ and goes out with the next event (metrics are offered again by the dispatcher).
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -29,7 +30,7 @@ from typing import Any
 from ...errors import SinkUnavailable
 from ...record import OutputDelta, RunRecord
 from ..base import StoringObserver
-from ..oversized import MOVABLE_FIELDS, fields_to_move, note
+from ..oversized import MOVABLE_FIELDS, note, too_big
 
 OUTPUT_COPY = "cout.txt"
 """The artifact holding the whole captured output once it outgrows ``captured_out`` (a name
@@ -115,26 +116,28 @@ class RowsObserver(StoringObserver):
         self._record.mark_stored(changes)
         return self._record.run_id
 
-    def _fit(self, changes: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    def _fit(self, changes: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, bytes]]:
         """``changes`` with notes for the fields too big to write, and those fields' JSON."""
-        from .schema import json_safe
-
-        texts = {
-            field: json.dumps(json_safe(changes[field], self.store.nul), ensure_ascii=False)
-            for field in MOVABLE_FIELDS
-            if changes.get(field) is not None
-        }
-        sizes = {f: len(text.encode("utf-8", "surrogatepass")) for f, text in texts.items()}
+        moved = too_big(changes, self._json_bytes, self.store.json_budget)
         written, files = dict(changes), {}
-        for field in fields_to_move(sizes, self.store.json_budget):
+        for field, data in moved.items():
             name = f".sacredlike/{field}.json"
-            files[name] = texts[field]
-            written[field] = note(name, sizes[field])
+            files[name] = data
+            written[field] = note(name, len(data))
         return written, files
 
-    def _store_field_files(self, files: dict[str, str]) -> None:
-        for name, text in files.items():
-            self.store.add_text_artifact(self._run_key, name, text, "application/json")
+    def _json_bytes(self, value: Any) -> bytes:
+        """``value`` as its JSON column holds it, in UTF-8."""
+        from .schema import json_safe
+
+        text = json.dumps(json_safe(value, self.store.nul), ensure_ascii=False)
+        return text.encode("utf-8", "surrogatepass")
+
+    def _store_field_files(self, files: dict[str, bytes]) -> None:
+        for name, data in files.items():
+            self.store.add_artifact(
+                self._run_key, name, io.BytesIO(data), content_type="application/json"
+            )
 
     # -- updates ------------------------------------------------------------------------
     def heartbeat_event(self, info, captured_out, beat_time, result, lease_until=None) -> None:
@@ -165,7 +168,7 @@ class RowsObserver(StoringObserver):
         artifact whole, when it has doubled since the last copy and at the end (so bytes
         written stay linear); the column then holds a note and the latest part. ``config``,
         ``info`` and ``result`` too big for one statement go to files of the run
-        (:mod:`~sacredlike.observers.rows.oversized`).
+        (:mod:`~sacredlike.observers.oversized`).
         """
         changes = self._record.changes()
         written, files = self._fit(changes)
